@@ -1,0 +1,111 @@
+"""Every access check in one place.
+
+Views and API handlers fetch objects only through these helpers. "Does not exist" and
+"belongs to another school" give the same 404, so nobody can probe for other schools'
+objects; a role that may not act gets 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from safeclass.accounts.models import StaffUser
+    from safeclass.lessons.models import Lesson
+    from safeclass.schools.models import Group, Pupil
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+# Who may do what. One line per permission so each is visibly tested.
+REQUEST_LESSON = ("teacher",)
+DECIDE_LESSON = ("approver",)
+SEE_ALL_LESSONS = ("slt", "admin", "approver", "dsl")
+READ_AUDIT = ("slt", "dsl")
+EDIT_POLICY = ("approver",)
+LOOSEN_POLICY = ("approver",)  # and also the head: see may_loosen_policy
+MANAGE_SCHOOL = ("admin",)
+MANAGE_INVITATIONS = ("teacher", "approver", "slt", "admin")
+
+
+def require_role(user: StaffUser, roles: tuple[str, ...]) -> None:
+    if not user.is_authenticated or not user.has_role(*roles):
+        raise PermissionDenied
+
+
+def roles_required(*roles: str) -> Callable[[View], View]:
+    """Decorator for page views: sign-in first, then one of the roles."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            require_role(request.user, roles)  # type: ignore[arg-type]
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)  # type: ignore[return-value]
+
+    return decorator
+
+
+def may_loosen_policy(user: StaffUser) -> bool:
+    # Loosening needs the head's role: an approver who is also the DSL (the head in the
+    # design's table) — a nominated approver alone cannot loosen.
+    return user.has_role("approver") and user.has_role("dsl")
+
+
+def may_see_lesson(user: StaffUser, lesson: Lesson) -> bool:
+    if lesson.school_id != user.school_id:
+        return False
+    if user.has_role(*SEE_ALL_LESSONS):
+        return True
+    return user.pk in (lesson.host_id, lesson.second_staff_id, lesson.requested_by_id)
+
+
+def may_edit_lesson(user: StaffUser, lesson: Lesson) -> bool:
+    return lesson.school_id == user.school_id and (
+        user.pk in (lesson.host_id, lesson.requested_by_id) or user.has_role("approver"))
+
+
+def may_manage_invitations(user: StaffUser, lesson: Lesson) -> bool:
+    if lesson.school_id != user.school_id:
+        return False
+    if user.pk in (lesson.host_id, lesson.second_staff_id):
+        return True
+    return user.has_role("approver", "slt", "admin")
+
+
+def access_lesson_for_user(user: StaffUser, lesson_id: int | str) -> Lesson:
+    from safeclass.lessons.models import Lesson
+
+    try:
+        lesson = Lesson.objects.select_related(
+            "school", "host", "second_staff", "group", "policy_version").get(pk=int(lesson_id))
+    except (Lesson.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not may_see_lesson(user, lesson):
+        raise Http404
+    return lesson
+
+
+def access_group_for_user(user: StaffUser, group_id: int | str) -> Group:
+    from safeclass.schools.models import Group
+
+    try:
+        return Group.objects.get(pk=int(group_id), school_id=user.school_id)
+    except (Group.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_pupil_for_user(user: StaffUser, pupil_id: int | str) -> Pupil:
+    from safeclass.schools.models import Pupil
+
+    try:
+        return Pupil.objects.select_related("group").get(pk=int(pupil_id),
+                                                         school_id=user.school_id)
+    except (Pupil.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "schools"
+
+urlpatterns = [
+    path("settings/", views.settings, name="settings"),
+    path("policy/", views.policy, name="policy"),
+    path("policy/edit/", views.policy_edit, name="policy_edit"),
+    path("policy/history/", views.policy_history, name="policy_history"),
+    path("roster/", views.roster, name="roster"),
+    path("roster/import/", views.roster_import, name="roster_import"),
+    path("roster/import/confirm/", views.roster_import_confirm, name="roster_import_confirm"),
+]
