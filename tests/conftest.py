@@ -7,6 +7,8 @@ import pytest
 
 from tests import factories
 
+pytest_plugins = ["tests.plugins.smtp"]
+
 
 @pytest.fixture
 def school(db):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils import timezone
 
 from safeclass.accounts.models import StaffRole, StaffUser
+from safeclass.lessons.models import Lesson
 from safeclass.schools.models import Group, LessonWindow, Pupil, School
 
 _counter = itertools.count(1)
@@ -50,3 +53,34 @@ def make_pupil(group: Group, first_name: str | None = None, last_name: str | Non
         school=group.school, group=group, first_name=first_name or f"Pupil{n}",
         last_name=last_name or f"Surname{n}", parent_name=f"Parent {n}",
         parent_email=f"parent{n}@parents.example")
+
+
+# --- API tokens (appended for the API tests) ------------------------------------------------
+
+def make_api_token(user: StaffUser, name: str = "tests") -> str:
+    """A personal API token for `user`, made through the accounts service; returns the raw
+    token (send it as `Authorization: Bearer <token>`)."""
+    from safeclass.accounts.services import do_create_api_token
+
+    _, raw = do_create_api_token(user, name, actor=user)
+    return raw
+
+
+def future_start(days: int = 3, hour: int = 10, minute: int = 0) -> datetime:
+    """A start `days` ahead at a fixed UTC time: inside the all-week school's lesson times
+    whatever the hour the tests run, and never in the past."""
+    day = (timezone.now() + timedelta(days=days)).date()
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+
+
+def make_requested_lesson(host: StaffUser, group: Group | None = None, *,
+                          pupils: tuple[Pupil, ...] = (), second_staff: StaffUser | None = None,
+                          title: str = "Fractions", starts_at: datetime | None = None,
+                          duration_minutes: int = 30, recorded: bool = False) -> Lesson:
+    """A lesson requested through the lessons service, as the form and the API do."""
+    from safeclass.lessons.services import LessonDraft, do_request_lesson
+
+    draft = LessonDraft(title=title, host=host, second_staff=second_staff, group=group,
+                        pupils=pupils, starts_at=starts_at or future_start(),
+                        duration_minutes=duration_minutes, recorded=recorded)
+    return do_request_lesson(draft, actor=host)

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from safeclass.accounts.models import StaffUser
+    from safeclass.accounts.models import ApiToken, StaffUser
     from safeclass.lessons.models import Lesson
     from safeclass.schools.models import Group, Pupil
 
@@ -31,6 +31,13 @@ EDIT_POLICY = ("approver",)
 LOOSEN_POLICY = ("approver",)  # and also the head: see may_loosen_policy
 MANAGE_SCHOOL = ("admin",)
 MANAGE_INVITATIONS = ("teacher", "approver", "slt", "admin")
+MANAGE_STAFF = ("admin",)
+# Pupils' names and classes: staff who plan or oversee lessons. A "staff" member alone (a
+# second adult) sees the pupils of their own lessons only.
+SEE_ROSTER = ("teacher", "approver", "slt", "dsl", "admin")
+# Parents' names and email addresses: only those who run the school's records and its
+# follow-up with families.
+SEE_PARENT_CONTACT = ("slt", "admin")
 
 
 def require_role(user: StaffUser, roles: tuple[str, ...]) -> None:
@@ -108,4 +115,24 @@ def access_pupil_for_user(user: StaffUser, pupil_id: int | str) -> Pupil:
         return Pupil.objects.select_related("group").get(pk=int(pupil_id),
                                                          school_id=user.school_id)
     except (Pupil.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_staff_for_user(user: StaffUser, staff_id: int | str) -> StaffUser:
+    """A staff member of the user's own school (the caller checks the role)."""
+    from safeclass.accounts.models import StaffUser
+
+    try:
+        return StaffUser.objects.get(pk=int(staff_id), school_id=user.school_id)
+    except (StaffUser.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_api_token_for_user(user: StaffUser, token_id: int | str) -> ApiToken:
+    """One of the user's own API tokens: nobody else's, whatever their role."""
+    from safeclass.accounts.models import ApiToken
+
+    try:
+        return ApiToken.objects.get(pk=int(token_id), user_id=user.pk)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

@@ -57,6 +57,9 @@ class StaffUser(AbstractBaseUser, PermissionsMixin):
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="staff")
     # Inactive until the person follows the activation link sent to the school mailbox.
     is_active = models.BooleanField(default=False)
+    # Set when an admin switches the account off, so "waiting for activation" and
+    # "deactivated" can be told apart; cleared when the person activates again.
+    deactivated_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = StaffUserManager()
@@ -89,6 +92,19 @@ class StaffUser(AbstractBaseUser, PermissionsMixin):
 
     def forget_roles(self) -> None:
         self.__dict__.pop("_roles_cache", None)
+
+    @property
+    def account_status(self) -> str:
+        """"active", "waiting" (for activation from the mailbox) or "deactivated"."""
+        if self.is_active:
+            return "active"
+        return "deactivated" if self.deactivated_at else "waiting"
+
+    @property
+    def account_status_label(self) -> str:
+        labels = {"active": _("Active"), "waiting": _("Waiting for activation"),
+                  "deactivated": _("Deactivated")}
+        return str(labels[self.account_status])
 
 
 class StaffRole(models.Model):

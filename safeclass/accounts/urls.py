@@ -16,4 +16,7 @@ urlpatterns = [
     path("staff/new/", views.staff_new, name="staff_new"),
     path("staff/<int:user_id>/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/resend/", views.staff_resend, name="staff_resend"),
+    # Shadows allauth's account_email page (same address, listed first in safeclass/urls.py):
+    # staff cannot add or switch email addresses themselves (school-account).
+    path("email/", views.email_managed, name="email_managed"),
 ]

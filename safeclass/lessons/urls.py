@@ -6,7 +6,7 @@ app_name = "lessons"
 
 urlpatterns = [
     path("", views.mine, name="mine"),
-    path("request/", views.request, name="request"),
+    path("request/", views.request_lesson, name="request"),
     path("approvals/", views.approvals, name="approvals"),
     path("<int:lesson_id>/", views.detail, name="detail"),
     path("<int:lesson_id>/edit/", views.edit, name="edit"),

@@ -1,31 +1,174 @@
-"""Views: thin. Parse, call a service, render. (Stubs until built.)"""
+"""School pages: policy, settings, roster and roster import. Thin: parse, call one
+service, render or redirect. The school is always the signed-in staff member's own."""
 
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from safeclass.accounts import access
+from safeclass.accounts.access import roles_required
+
+from . import services
+from .forms import PolicyEditForm, RosterUploadForm, SchoolSettingsForm, error_list
+from .models import Group, Pupil
+from .roster_csv import RosterRow, parse_roster
+
+# The roster import waiting for confirmation lives in the uploader's session, never in
+# the confirming form: what is applied is what this server parsed and previewed.
+_IMPORT_SESSION_KEY = "schools.roster_import"
 
 
-def settings(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_GET
+@login_required
+def policy(request: HttpRequest) -> HttpResponse:
+    school = request.user.school  # type: ignore[union-attr]
+    version, rows = services.policy_overview(school)
+    return render(request, "schools/policy.html", {
+        "version": version, "rows": rows,
+        "may_edit": request.user.has_role(*access.EDIT_POLICY),  # type: ignore[union-attr]
+    })
 
 
-def policy(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.EDIT_POLICY)
+def policy_edit(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    school = user.school  # type: ignore[union-attr]
+    version = services.current_policy(school)
+    initial = PolicyEditForm.initial_from(services.policy_settings(version))
+    form = PolicyEditForm(request.POST or None, initial=initial)
+    rules: dict[str, str] = {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_version = services.do_edit_policy(
+                school, form.to_settings(), actor=user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"])
+        except services.PolicyEditRejected as exc:
+            for violation in exc.violations:
+                name = services.policy_form_field(violation.field or "")
+                name = name if name in form.fields else "reason"
+                form.add_error(name, violation.message)
+                rules.setdefault(name, violation.rule)
+        else:
+            if new_version.pk == version.pk:
+                messages.info(request, _("Nothing changed, so no new version was saved."))
+            else:
+                messages.success(request, _("Policy version {number} is now in force.").format(
+                    number=new_version.number))
+            return redirect("schools:policy")
+    for name in form.errors:
+        rules.setdefault(name, PolicyEditForm.rule_of_field(name))
+    return render(request, "schools/policy_edit.html", {
+        "form": form, "version": version, "errors": error_list(form, rules),
+        "may_loosen": access.may_loosen_policy(user),  # type: ignore[arg-type]
+    })
 
 
-def policy_edit(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_GET
+@login_required
+def policy_history(request: HttpRequest) -> HttpResponse:
+    school = request.user.school  # type: ignore[union-attr]
+    return render(request, "schools/policy_history.html", {
+        "history": services.policy_history(school)})
 
 
-def policy_history(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.MANAGE_SCHOOL)
+def settings(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    school = user.school  # type: ignore[union-attr]
+    initial = SchoolSettingsForm.initial_from(school, *services.school_schedule(school))
+    form = SchoolSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.do_update_school_settings(
+                school, actor=user,  # type: ignore[arg-type]
+                name=data["name"], time_zone=data["time_zone"],
+                email_domains=data["email_domains"], windows=data["windows"],
+                terms=data["terms"], closures=data["closures"], language=data["language"],
+                pupils_see_classmates=data["pupils_see_classmates"])
+        except services.SchoolInputRejected as exc:
+            for error in exc.errors:
+                form.add_error(error.field if error.field in form.fields else None,
+                               error.message)
+        else:
+            messages.success(request, _("The school's settings are saved."))
+            return redirect("schools:settings")
+    return render(request, "schools/settings.html", {"form": form, "errors": error_list(form)})
 
 
-def roster(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_GET
+@roles_required(*access.SEE_ROSTER)
+def roster(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    groups = (Group.objects.filter(school_id=user.school_id)  # type: ignore[union-attr]
+              .prefetch_related(Prefetch("pupils", queryset=Pupil.objects.order_by(
+                  "last_name", "first_name"))))
+    return render(request, "schools/roster.html", {
+        "groups": groups,
+        "show_contact": user.has_role(*access.SEE_PARENT_CONTACT),  # type: ignore[union-attr]
+        "may_import": user.has_role(*access.MANAGE_SCHOOL),  # type: ignore[union-attr]
+    })
 
 
-def roster_import(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.MANAGE_SCHOOL)
+def roster_import(request: HttpRequest) -> HttpResponse:
+    school = request.user.school  # type: ignore[union-attr]
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        parsed = parse_roster(upload.read())
+        plan = services.plan_roster_import(school, parsed.rows) if parsed.ok else None
+        errors = parsed.errors or (plan.errors if plan else [])
+        context: dict[str, Any] = {"plan": plan, "file_errors": errors,
+                                   "file_name": upload.name, "import_id": ""}
+        request.session.pop(_IMPORT_SESSION_KEY, None)
+        if plan is not None and not errors:
+            import_id = secrets.token_urlsafe(16)
+            request.session[_IMPORT_SESSION_KEY] = {
+                "id": import_id, "school_id": school.pk, "file_name": upload.name,
+                "digest": plan.digest, "rows": [r.to_json() for r in parsed.rows]}
+            context["import_id"] = import_id
+        return render(request, "schools/roster_preview.html", context)
+    return render(request, "schools/roster_import.html", {"form": form,
+                                                          "errors": error_list(form)})
 
 
-def roster_import_confirm(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+@require_POST
+@roles_required(*access.MANAGE_SCHOOL)
+def roster_import_confirm(request: HttpRequest) -> HttpResponse:
+    school = request.user.school  # type: ignore[union-attr]
+    pending = request.session.get(_IMPORT_SESSION_KEY)
+    if (not pending or not secrets.compare_digest(str(pending.get("id", "")),
+                                                  request.POST.get("import_id", ""))
+            or pending.get("school_id") != school.pk):
+        messages.error(request, _("That preview has expired or was already imported. Upload "
+                                  "the file again."))
+        return redirect("schools:roster_import")
+    request.session.pop(_IMPORT_SESSION_KEY)
+    rows = [RosterRow.from_json(r) for r in pending["rows"]]
+    try:
+        plan = services.do_import_roster(school, rows, actor=request.user,  # type: ignore[arg-type]
+                                         expected_digest=pending["digest"],
+                                         file_name=pending["file_name"])
+    except services.RosterImportRejected as exc:
+        return render(request, "schools/roster_preview.html", {
+            "plan": None, "file_errors": exc.errors, "file_name": pending["file_name"],
+            "import_id": ""}, status=409)
+    messages.success(request, _(
+        "Roster imported: {created} pupils added, {updated} updated, {unchanged} unchanged, "
+        "{groups} new classes.").format(created=len(plan.creates), updated=len(plan.updates),
+                                         unchanged=len(plan.unchanged),
+                                         groups=len(plan.new_groups)))
+    return redirect("schools:roster")

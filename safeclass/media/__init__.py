@@ -1,0 +1,1 @@
+"""Media: the only SafeClass code that speaks to Janus. See docs/media.md."""

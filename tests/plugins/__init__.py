@@ -1,0 +1,1 @@
+"""pytest plugins shared by every test tier (registered in tests/conftest.py)."""
