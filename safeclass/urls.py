@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("safeclass.web.urls")),
     path("account/", include("safeclass.accounts.urls")),
     path("account/", include("allauth.urls")),

@@ -208,7 +208,7 @@ def _snapshot(lesson: Lesson, pupil_ids: list[int] | None = None) -> dict[str, A
 
 def _lock(lesson: Lesson) -> Lesson:
     """Re-read the lesson under a row lock, so two people cannot decide it at once."""
-    locked = (Lesson.objects.select_for_update()
+    locked = (Lesson.objects.select_for_update(of=("self",))
               .select_related("school", "host", "second_staff", "group", "policy_version")
               .get(pk=lesson.pk))
     return locked

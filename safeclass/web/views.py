@@ -22,7 +22,7 @@ def home(request: HttpRequest) -> HttpResponse:
         pending_count = (Lesson.objects
                          .filter(school_id=user.school_id,  # type: ignore[union-attr]
                                  status=LessonStatus.PENDING_APPROVAL)
-                         .exclude(requested_by=user).count())
+                         .exclude(requested_by=user).count())  # type: ignore[misc]
     return render(request, "web/home.html", {"upcoming": upcoming, "pending_count": pending_count})
 
 
