@@ -286,9 +286,9 @@ def start_janus(workdir: Path | None = None, *, start_timeout: float = 5.0) -> J
     """Create a namespace, render the config, start Janus. Call close() when done."""
     cleanup_stale_namespaces()
     if shutil.which("janus") is None:
-        pytest.skip("janus is not installed")
+        pytest.fail("janus is not installed: run make install")
     if os.geteuid() != 0:
-        pytest.skip("the Janus harness needs root for ip netns")
+        pytest.fail("the Janus harness needs root for ip netns")
     owns_workdir = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="sc-janus-"))
     netns = Netns.create()
