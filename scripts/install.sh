@@ -4,7 +4,8 @@
 #
 #   1. Debian packages: Janus and its browser library, Chromium (for the browser tests),
 #      ffmpeg (recordings), PostgreSQL (its binaries: the tests start a throwaway server),
-#      Redis, iproute2 (network namespaces for the Janus tests), fonts, Node.js and npm.
+#      Redis, iproute2 (network namespaces for the Janus tests), fonts, CA certificates,
+#      and Node.js and npm if missing.
 #   2. A Python virtual environment in .venv with SafeClass and its test tools, reinstalled
 #      only when pyproject.toml has changed since the last install.
 #   3. axe-core (accessibility checks in the browser tests) from npm into node_modules,
@@ -29,6 +30,7 @@ fi
 DEBIAN_PACKAGES=(
     janus janus-tools libjs-janus-gateway libjs-webrtc-adapter
     chromium chromium-driver ffmpeg postgresql redis-server iproute2 fonts-dejavu-core
+    ca-certificates
 )
 # Python 3.11+ with venv support: Debian's python3 lacks venv until python3-venv is added.
 if ! command -v python3 >/dev/null 2>&1 \

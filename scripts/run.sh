@@ -37,7 +37,7 @@ on_exit() {
     say "SafeClass has stopped."
 }
 trap on_exit EXIT
-trap 'exit 130' INT
+trap 'exit 0' INT  # Ctrl-C is the normal way to stop: not an error
 trap 'exit 143' TERM
 
 say "Starting SafeClass on $SAFECLASS_BASE_URL/ (press Ctrl-C to stop)."
