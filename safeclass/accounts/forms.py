@@ -36,11 +36,32 @@ def _apply(form: forms.Form, exc: services.AccountError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-class StaffInviteForm(forms.Form):
+class _StaffDetailsForm(forms.Form):
+    """Name and roles, cleaned by the same account rules for inviting and editing."""
+
     full_name = forms.CharField(label=_("Full name"), max_length=services.FULL_NAME_MAX_LENGTH,
                                 strip=False)
-    email = forms.CharField(label=_("School email address"), max_length=254)
     roles = RolesField(help_text=ROLE_HINT)
+
+    def clean_full_name(self) -> str:
+        try:
+            return services.clean_full_name(self.cleaned_data["full_name"])
+        except services.AccountError as exc:
+            raise ValidationError(exc.message) from None
+
+    def clean_roles(self) -> list[str]:
+        try:
+            return services.clean_roles(self.cleaned_data["roles"])
+        except services.AccountError as exc:
+            raise ValidationError(exc.message) from None
+
+    def apply_error(self, exc: services.AccountError) -> None:
+        _apply(self, exc)
+
+
+class StaffInviteForm(_StaffDetailsForm):
+    email = forms.CharField(label=_("School email address"), max_length=254)
+    field_order = ["full_name", "email", "roles"]
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,52 +74,18 @@ class StaffInviteForm(forms.Form):
             "works only once its owner follows the link.").format(
                 domains=ending or _("with one of the school's email domains"))
 
-    def clean_full_name(self) -> str:
-        try:
-            return services.clean_full_name(self.cleaned_data["full_name"])
-        except services.AccountError as exc:
-            raise ValidationError(exc.message) from None
-
     def clean_email(self) -> str:
         try:
             return services.clean_staff_email(self.school, self.cleaned_data["email"])
         except services.AccountError as exc:
             raise ValidationError(exc.message) from None
 
-    def clean_roles(self) -> list[str]:
-        try:
-            return services.clean_roles(self.cleaned_data["roles"])
-        except services.AccountError as exc:
-            raise ValidationError(exc.message) from None
 
-    def apply_error(self, exc: services.AccountError) -> None:
-        _apply(self, exc)
-
-
-class StaffEditForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=services.FULL_NAME_MAX_LENGTH,
-                                strip=False)
-    roles = RolesField(help_text=ROLE_HINT)
-
+class StaffEditForm(_StaffDetailsForm):
     def __init__(self, *args: Any, staff: StaffUser, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"full_name": staff.full_name,
                                       "roles": sorted(staff.roles)})
         super().__init__(*args, **kwargs)
-
-    def clean_full_name(self) -> str:
-        try:
-            return services.clean_full_name(self.cleaned_data["full_name"])
-        except services.AccountError as exc:
-            raise ValidationError(exc.message) from None
-
-    def clean_roles(self) -> list[str]:
-        try:
-            return services.clean_roles(self.cleaned_data["roles"])
-        except services.AccountError as exc:
-            raise ValidationError(exc.message) from None
-
-    def apply_error(self, exc: services.AccountError) -> None:
-        _apply(self, exc)
 
 
 class ChoosePasswordForm(forms.Form):
