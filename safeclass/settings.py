@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "safeclass.schools",
     "safeclass.lessons",
     "safeclass.invitations",
+    "safeclass.live",
     "safeclass.oversight",
     "safeclass.api",
 ]
@@ -233,14 +234,41 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "safeclass" / "static"]
 
-# Content Security Policy: our own scripts and styles only; media via Janus (WebRTC) later.
+# Debian's janus.js and webrtc-adapter are served as our own static files (no CDN, no build).
+STATICFILES_DIRS += [p for p in (Path("/usr/share/javascript/janus-gateway"),
+                                 Path("/usr/share/javascript/webrtc-adapter")) if p.is_dir()]
+
+# ---------------------------------------------------------------- the media server (Janus)
+# Our server talks to Janus' HTTP API and admin API with the secrets in JANUS_SECRETS_FILE
+# (written, mode 0600, by `python -m safeclass.media.process`); browsers get only
+# JANUS_PUBLIC_URL and a participant token of their own. See docs/media.md.
+JANUS_API_URL = env("JANUS_API_URL", "http://127.0.0.1:8088/janus")
+JANUS_ADMIN_URL = env("JANUS_ADMIN_URL", "http://127.0.0.1:7088/admin")
+JANUS_PUBLIC_URL = env("JANUS_PUBLIC_URL", JANUS_API_URL)
+JANUS_SECRETS_FILE = Path(env("JANUS_SECRETS_FILE", str(VAR_DIR / "janus" / "secrets.json")))
+JANUS_RECORD_DIR = Path(env("JANUS_RECORD_DIR", str(VAR_DIR / "recordings")))
+# The user name Janus' event handler signs in with (the password is in the secrets file).
+JANUS_EVENT_USER = env("JANUS_EVENT_USER", "janus")
+# Test-only: how many real seconds one lesson minute lasts (60 in real life). Browser tests
+# set it to a few seconds so auto-end and the 5- and 1-minute warnings are tested quickly.
+LESSON_MINUTE_SECONDS = float(env("TEST_LESSON_MINUTE_SECONDS", "60"))
+
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# Content Security Policy: our own scripts and styles only; media via Janus (WebRTC).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
+        # The live lesson WebSocket ('self') and the Janus API the browser joins rooms on.
+        "connect-src": ["'self'", _origin(JANUS_PUBLIC_URL)],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
         "base-uri": ["'none'"],

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("safeclass.web.urls")),
+    path("", include("safeclass.live.urls")),
     path("account/", include("safeclass.accounts.urls")),
     path("account/", include("allauth.urls")),
     path("school/", include("safeclass.schools.urls")),

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from safeclass.accounts.models import ApiToken, StaffUser
+    from safeclass.invitations.models import Invitation
     from safeclass.lessons.models import Lesson
     from safeclass.schools.models import Group, Pupil
 
@@ -38,6 +39,11 @@ SEE_ROSTER = ("teacher", "approver", "slt", "dsl", "admin")
 # Parents' names and email addresses: only those who run the school's records and its
 # follow-up with families.
 SEE_PARENT_CONTACT = ("slt", "admin")
+# Removal holds: SLT see and clear them (removal-hold); the DSL sees them too.
+SEE_HOLDS = ("slt", "dsl")
+CLEAR_HOLDS = ("slt",)
+# Incidents from live lessons: the head (approver) and the DSL, and SLT.
+SEE_INCIDENTS = ("approver", "dsl", "slt")
 
 
 def require_role(user: StaffUser, roles: tuple[str, ...]) -> None:
@@ -136,3 +142,37 @@ def access_api_token_for_user(user: StaffUser, token_id: int | str) -> ApiToken:
         return ApiToken.objects.get(pk=int(token_id), user_id=user.pk)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# ---------------------------------------------------------------------- the live lesson
+
+
+def may_staff_lesson(user: StaffUser, lesson: Lesson) -> bool:
+    """Who may be in the lesson room as staff: its host and its second adult, no one else
+    (senior leaders see the lesson's records, not its pupils' faces)."""
+    return (user.is_authenticated and lesson.school_id == user.school_id
+            and user.pk in (lesson.host_id, lesson.second_staff_id))
+
+
+def access_room_for_staff(user: StaffUser, lesson_id: int | str) -> Lesson:
+    """The lesson whose room a staff member opens: 404 unless they may see it at all,
+    403 unless they are its host or second adult."""
+    lesson = access_lesson_for_user(user, lesson_id)
+    if not may_staff_lesson(user, lesson):
+        raise PermissionDenied
+    return lesson
+
+
+JOIN_SESSION_KEY = "join.invitations"  # the same key invitations.views stores links under
+
+
+def access_invitation_for_session(session: Any, public_id: str) -> Invitation | None:
+    """The invitation a parent's browser holds (its join link swapped for this session),
+    or None. Pages answer None with the one "link does not work" page; the WebSocket
+    closes. Whether the link still works *now* is link_state's business."""
+    from safeclass.invitations.models import Invitation
+
+    if not isinstance(public_id, str) or public_id not in session.get(JOIN_SESSION_KEY, []):
+        return None
+    return (Invitation.objects.select_related("lesson", "lesson__school", "pupil")
+            .filter(public_id=public_id).first())
