@@ -274,7 +274,7 @@ def test_it_says_when_an_early_link_opens(client, links):
 def test_it_says_the_lesson_is_open_inside_the_window(client, links):
     _first, page = join(client, token_of(links[0]), when=START - timedelta(minutes=5))
     body = page.content.decode()
-    assert "The lesson is open" in body and "not built yet" in body
+    assert "The lesson is open" in body and "/check/" in body and "not built yet" not in body
     assert links[0].display_name in body and "Fractions" in body
 
 
