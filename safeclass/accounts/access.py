@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from safeclass.accounts.models import ApiToken, StaffUser
     from safeclass.invitations.models import Invitation
     from safeclass.lessons.models import Lesson
+    from safeclass.live.models import RemovalHold
     from safeclass.schools.models import Group, Pupil
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -176,3 +177,16 @@ def access_invitation_for_session(session: Any, public_id: str) -> Invitation | 
         return None
     return (Invitation.objects.select_related("lesson", "lesson__school", "pupil")
             .filter(public_id=public_id).first())
+
+
+def access_hold_for_user(user: StaffUser, hold_id: int | str) -> RemovalHold:
+    """A removal hold of the user's own school (the caller checks the role): the same 404
+    for another school's hold as for none."""
+    from safeclass.live.models import RemovalHold
+
+    try:
+        return (RemovalHold.objects
+                .select_related("school", "pupil", "pupil__group", "lesson", "placed_by")
+                .get(pk=int(hold_id), school_id=user.school_id))
+    except (RemovalHold.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -100,9 +100,38 @@ def _invited_pupils(lesson: Lesson, pupils: list[Pupil] | None) -> list[Pupil]:
     return [invited[pk] for pk in chosen]
 
 
+def _refusals(lesson: Lesson, chosen: list[Pupil]) -> dict[int, Violation]:
+    """The pupils who may have no link now, each with the rule that says so: removed from
+    this very lesson (no-rejoin-after-removal, for good), or on a removal hold that SLT
+    have not cleared yet (removal-hold)."""
+    from safeclass.live.models import Presence, PresenceState, RemovalHold
+
+    ids = [p.pk for p in chosen]
+    removed = set(Presence.objects.filter(
+        lesson=lesson, pupil_id__in=ids, state=PresenceState.REMOVED).values_list(
+        "pupil_id", flat=True))
+    removed |= set(RemovalHold.objects.filter(lesson=lesson, pupil_id__in=ids).values_list(
+        "pupil_id", flat=True))
+    held = set(RemovalHold.objects.filter(pupil_id__in=ids, cleared_at__isnull=True)
+               .values_list("pupil_id", flat=True))
+    out: dict[int, Violation] = {}
+    for pupil in chosen:
+        if pupil.pk in removed:
+            out[pupil.pk] = Violation(RuleId.NO_REJOIN_AFTER_REMOVAL, _(
+                "{name} was removed from this lesson, so they cannot have a new link for it "
+                "({rule}).").format(name=pupil.full_name,
+                                    rule=RuleId.NO_REJOIN_AFTER_REMOVAL), "pupils")
+        elif pupil.pk in held:
+            out[pupil.pk] = Violation(RuleId.REMOVAL_HOLD, _(
+                "{name} is on a removal hold: a senior leader must record their talk with "
+                "the parents before {name} can have a new link ({rule}).").format(
+                name=pupil.full_name, rule=RuleId.REMOVAL_HOLD), "pupils")
+    return out
+
+
 def _issue(lesson: Lesson, pupils: list[Pupil] | None, *, actor: StaffUser | None,
            reason: str) -> list[tuple[Pupil, IssuedLink]]:
-    from safeclass.lessons.services import ActionNotAllowed
+    from safeclass.lessons.services import ActionNotAllowed, LessonRejected
 
     if actor is not None and not access.may_manage_invitations(actor, lesson):
         raise ActionNotAllowed(_("You cannot issue links for this lesson."))
@@ -113,6 +142,18 @@ def _issue(lesson: Lesson, pupils: list[Pupil] | None, *, actor: StaffUser | Non
         raise ActionNotAllowed(_("Links exist only for approved lessons ({rule}).").format(
             rule=RuleId.APPROVAL_REQUIRED), conflict=True)
     chosen = _invited_pupils(lesson, pupils)
+    refused = _refusals(lesson, chosen)
+    if refused and pupils is not None:
+        # Links asked for by name: say why, and issue none (nothing half-done).
+        raise LessonRejected(list(refused.values()))
+    for pupil in chosen:
+        # A whole lesson's links (approval, export): the others still get theirs, and
+        # the skipped pupil is on the record.
+        if pupil.pk in refused:
+            record("invitation.refused_hold", actor=actor, school=lesson.school, obj=lesson,
+                   data={"lesson": lesson.pk, "pupil": pupil.pk,
+                         "rule": refused[pupil.pk].rule, "reason": reason})
+    chosen = [p for p in chosen if p.pk not in refused]
     revoke_invitations(lesson, _REVOKE_REASONS.get(reason, RevokeReason.REISSUED), chosen)
     names = lesson_display_names(lesson)
     out: list[tuple[Pupil, IssuedLink]] = []

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from safeclass.accounts import access
@@ -23,7 +24,7 @@ from safeclass.accounts.access import access_lesson_for_user, roles_required
 from safeclass.accounts.models import StaffUser
 from safeclass.invitations import services as invitations
 from safeclass.invitations.models import Invitation
-from safeclass.policy import Violation
+from safeclass.policy import RuleId, Violation
 
 from . import services
 from .forms import DeclineForm, LessonForm, ReissueForm, form_error_rows, link_errors
@@ -35,6 +36,10 @@ def _user(request: HttpRequest) -> StaffUser:
     return request.user  # type: ignore[return-value]
 
 
+# Refusals of a link for one pupil (removed, or on a removal hold), not of the lesson.
+_LINK_RULES = (RuleId.NO_REJOIN_AFTER_REMOVAL, RuleId.REMOVAL_HOLD)
+
+
 def _refused(request: HttpRequest, lesson: Lesson, exc: Exception) -> HttpResponse:
     """A page saying why the action was not taken, with every broken rule."""
     violations: list[Violation] = []
@@ -42,8 +47,11 @@ def _refused(request: HttpRequest, lesson: Lesson, exc: Exception) -> HttpRespon
     message = str(exc)
     if isinstance(exc, LessonRejected):
         violations, status = exc.violations, 409
-        message = _("The lesson breaks the school's policy as it stands now, so nothing was "
-                    "changed.")
+        if all(v.rule in _LINK_RULES for v in violations):
+            message = _("No new link was made, so nothing was changed.")
+        else:
+            message = _("The lesson breaks the school's policy as it stands now, so nothing "
+                        "was changed.")
     elif isinstance(exc, ActionNotAllowed) and exc.conflict:
         status = 409
     return render(request, "lessons/refused.html", {
@@ -223,6 +231,15 @@ def approve(request: HttpRequest, lesson_id: int) -> HttpResponse:
         return _refused(request, lesson, exc)
     messages.success(request, _("The lesson is approved. {count} parents are being emailed "
                                 "their child's link.").format(count=len(links)))
+    skipped = lesson.pupils.count() - len(links)
+    if skipped:
+        # Pupils on a removal hold get no link (removal-hold); the skip is audited.
+        messages.warning(request, ngettext(
+            "{count} pupil is on a removal hold and got no link (removal-hold). Re-issue "
+            "their link once a senior leader has cleared the hold.",
+            "{count} pupils are on a removal hold and got no link (removal-hold). Re-issue "
+            "their links once a senior leader has cleared the hold.", skipped).format(
+            count=skipped))
     return redirect("lessons:detail", lesson_id=lesson.pk)
 
 

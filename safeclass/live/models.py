@@ -8,10 +8,13 @@ change goes through one action function in :mod:`safeclass.live.services`.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import models
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 
 def new_room_secret() -> str:
@@ -133,7 +136,7 @@ class Presence(models.Model):
 
 # What the parent or carer agrees to before their child joins (consent-each-session). The
 # keys are stored with each consent; the wording is shown on the consent page.
-CONSENT_ITEMS: tuple[tuple[str, Promise], ...] = (
+CONSENT_ITEMS: tuple[tuple[str, _StrPromise], ...] = (
     ("aware", _("I know this video lesson is happening now.")),
     ("household", _("Everyone at home knows a video lesson is happening.")),
     ("recording", _("I agree that the school may record the lesson.")),
@@ -166,7 +169,7 @@ class Consent(models.Model):
 
 
 # The "before you start" checklist the host (and second adult) confirm before opening.
-CHECKLIST_ITEMS: tuple[tuple[str, Promise], ...] = (
+CHECKLIST_ITEMS: tuple[tuple[str, _StrPromise], ...] = (
     ("safe_place", _("I am in a safe place with nothing inappropriate in view.")),
     ("not_overlooked", _("My screen cannot be seen by anyone who should not see it.")),
     ("materials", _("My materials suit the age group and I have checked them.")),

@@ -4,6 +4,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from safeclass.accounts import access
+
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     """The links a signed-in staff member may follow, by role."""
@@ -19,6 +21,10 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         links.append((_("Register"), reverse("oversight:register")))
     if user.has_role("slt", "dsl"):
         links.append((_("Audit log"), reverse("oversight:audit")))
+    if user.has_role(*access.SEE_HOLDS):
+        links.append((_("Removal holds"), reverse("live:holds")))
+    if user.has_role(*access.SEE_INCIDENTS):
+        links.append((_("Incidents"), reverse("live:incidents")))
     links.append((_("Policy"), reverse("schools:policy")))
     if user.has_role("admin"):
         links.append((_("School"), reverse("schools:settings")))
