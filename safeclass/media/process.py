@@ -195,6 +195,9 @@ def config_from_args(args: argparse.Namespace, secrets_: JanusSecrets) -> JanusC
         rtp_port_range=(int(low), int(high)),
         event_url=args.event_url,
         event_user=args.event_user,
+        cors_origin=args.cors_origin,
+        http_acl=args.http_acl,
+        admin_acl=args.admin_acl,
         record_dir=str(Path(args.record_dir).resolve()),
         log_file=args.log_file,
         debug_level=args.debug_level,
@@ -218,6 +221,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--rtp-port-range", default="20000-40000")
         p.add_argument("--event-url", default=None)
         p.add_argument("--event-user", default="janus")
+        p.add_argument("--cors-origin", default=None, help="CORS origin (default *)")
+        p.add_argument("--http-acl", default=None, help="client address prefixes for the API")
+        p.add_argument("--admin-acl", default=None, help="client address prefixes for admin")
         p.add_argument("--log-file", default=None)
         p.add_argument("--debug-level", type=int, default=4)
         if name == "run":

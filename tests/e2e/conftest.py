@@ -16,10 +16,18 @@ Fixtures:
   relative URLs resolve against the app.
 - ``axe``: ``axe(page)`` fails the test with a readable list of WCAG 2.2 AA violations.
 - ``sign_in``: ``sign_in(page, "teacher@oakfield.example")`` with the demo password.
+- ``live_stack`` (session, root only): a real Janus in a network namespace and an app
+  server of its own using it (tests/e2e/live_stack.py); ``.live_lesson(pupils=2)`` makes
+  an approved lesson starting now with join links. ``live_browser`` (session): Chromium
+  whose fake camera and microphone play generated test files. ``live_pages(n)``: n pages
+  on that app, each in its own browser context (own cookies, so own device).
+
+``start_app_server(extra_env)`` starts another app server (a context manager).
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import os
@@ -197,14 +205,18 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def app_server() -> Iterator[AppServer]:
+@contextlib.contextmanager
+def start_app_server(extra_env: dict[str, str] | None = None,
+                     port: int | None = None) -> Iterator[AppServer]:
+    """An app server (uvicorn) on 127.0.0.1 with a fresh SQLite database, migrated and
+    seeded with the demo school; ``extra_env`` is added to its environment (e.g. the
+    SAFECLASS_JANUS_* settings). Stopped when the block ends."""
     with tempfile.TemporaryDirectory(prefix="safeclass-e2e-") as tmp:
         workdir = Path(tmp)
         (workdir / "var").mkdir()
         mail_dir = workdir / "mail"
         mail_dir.mkdir()
-        port = _free_port()
+        port = port or _free_port()
         base_url = f"http://127.0.0.1:{port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECLASS_")}
         env.update({
@@ -216,6 +228,7 @@ def app_server() -> Iterator[AppServer]:
             "SAFECLASS_EMAIL_FILE_PATH": str(mail_dir),
             "SAFECLASS_FAST_PASSWORD_HASHER": "1",
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         })
         server = AppServer(base_url=base_url, env=env, workdir=workdir, mail_dir=mail_dir,
                            log_path=workdir / "server.log")
@@ -236,6 +249,12 @@ def app_server() -> Iterator[AppServer]:
         finally:
             _stop(process)
             log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[AppServer]:
+    with start_app_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -344,3 +363,53 @@ def sign_in(app_server: AppServer) -> Callable[..., None]:
         page.wait_for_url(lambda url: "/account/login/" not in url)
 
     return do
+
+
+# ------------------------------------------------------------------ the live-lesson stack
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Janus in a network namespace, the app (with SAFECLASS_JANUS_* pointing at
+    it and TEST_LESSON_MINUTE_SECONDS=3) and fake camera and microphone files: see
+    tests/e2e/live_stack.py. ``.base_url``, ``.janus_public_url``, ``.secrets``,
+    ``.django(code)``, ``.manage(...)``, ``.emails()``, ``.live_lesson(pupils=2,
+    duration_minutes=30)``. Needs root."""
+    from tests.e2e.live_stack import start_live_stack
+
+    with start_live_stack(tmp_path_factory.mktemp("live")) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def live_browser(playwright: Playwright, live_stack: Any) -> Iterator[Browser]:
+    """Chromium whose fake camera and microphone play the live stack's media files."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run scripts/install.sh (Debian's chromium)")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=live_stack.chromium_args())
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def live_pages(live_browser: Browser, live_stack: Any) -> Iterator[Callable[[int], list[Page]]]:
+    """``live_pages(n)``: n pages, each in a browser context of its own (its own cookies,
+    so its own device and session), on the live stack's app, camera and microphone
+    allowed. All are closed after the test."""
+    contexts: list[Any] = []
+
+    def open_pages(count: int = 1) -> list[Page]:
+        pages = []
+        for _ in range(count):
+            context = live_browser.new_context(base_url=live_stack.base_url, locale="en-GB",
+                                               timezone_id="Europe/London")
+            context.grant_permissions(["camera", "microphone"], origin=live_stack.base_url)
+            context.set_default_timeout(15_000)
+            contexts.append(context)
+            pages.append(context.new_page())
+        return pages
+
+    yield open_pages
+    for context in contexts:
+        context.close()
