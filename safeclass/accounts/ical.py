@@ -2,12 +2,13 @@
 
 The feed is read by calendar apps on phones and shared computers, through a secret URL
 that can leak, so it carries as little as is useful: the lesson's title, time, class
-name and a link to the lesson page (which needs sign-in). Never a pupil's name.
+name and a link to the lesson page (which needs sign-in). Never a pupil's name. Only
+lessons from 30 days ago to 365 days ahead are in it.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,12 +25,19 @@ from .models import StaffUser
 # Only lessons that will (or do) happen: never one still waiting for approval, declined
 # or cancelled.
 FEED_STATUSES = (LessonStatus.APPROVED, LessonStatus.LIVE)
+# Lessons starting from a month ago to a year ahead: enough for a calendar app, and the
+# feed stays small however long the school has used SafeClass.
+FEED_DAYS_BACK = 30
+FEED_DAYS_AHEAD = 365
 
 
-def feed_lessons(user: StaffUser) -> list[Lesson]:
+def feed_lessons(user: StaffUser, now: datetime | None = None) -> list[Lesson]:
+    now = now or timezone.now()
     return list(
         Lesson.objects.filter(Q(host=user) | Q(second_staff=user), school_id=user.school_id,
-                              status__in=FEED_STATUSES)
+                              status__in=FEED_STATUSES,
+                              starts_at__gte=now - timedelta(days=FEED_DAYS_BACK),
+                              starts_at__lte=now + timedelta(days=FEED_DAYS_AHEAD))
         .select_related("group")
         .annotate(pupil_count=Count("pupils"))
         .order_by("starts_at", "pk"))
@@ -56,7 +64,7 @@ def calendar_for(user: StaffUser) -> bytes:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", _("SafeClass lessons"))
     now = _utc(timezone.now())
-    for lesson in feed_lessons(user):
+    for lesson in feed_lessons(user, now):
         link = settings.BASE_URL + reverse("lessons:detail", args=[lesson.pk])
         event = Event()
         # Stable across edits so calendar apps update the event instead of duplicating it.

@@ -130,6 +130,17 @@ def parse_batch(payload: bytes | str | list[Any] | dict[str, Any]) -> list[Janus
     return [parse_event(item) for item in items]
 
 
+@dataclass(frozen=True)
+class _Envelope:
+    """What every event has around its own body: the ids and time it is about."""
+
+    item: dict[str, Any]
+    body: dict[str, Any]
+    session_id: int | None
+    handle_id: int | None
+    timestamp: int | None
+
+
 def parse_event(item: Any) -> JanusEvent:
     if not isinstance(item, dict):
         return UnknownEvent(None, item)
@@ -137,47 +148,40 @@ def parse_event(item: Any) -> JanusEvent:
     body = item.get("event")
     if not isinstance(kind, int) or isinstance(kind, bool) or not isinstance(body, dict):
         return UnknownEvent(kind if isinstance(kind, int) else None, item)
-    session_id = _int(item.get("session_id"))
-    handle_id = _int(item.get("handle_id"))
-    timestamp = _int(item.get("timestamp"))
+    env = _Envelope(item, body, _int(item.get("session_id")), _int(item.get("handle_id")),
+                    _int(item.get("timestamp")))
     if kind == SESSION:
-        return SessionEvent(session_id, _str(body.get("name")) or "", timestamp)
+        return SessionEvent(env.session_id, _str(body.get("name")) or "", env.timestamp)
     if kind == HANDLE:
         return HandleEvent(
-            session_id,
-            handle_id,
+            env.session_id,
+            env.handle_id,
             _str(body.get("name")) or "",
             _str(body.get("plugin")),
             token=_str(body.get("token")),
             opaque_id=_str(item.get("opaque_id") or body.get("opaque_id")),
-            timestamp=timestamp,
+            timestamp=env.timestamp,
         )
     if kind == PLUGIN:
-        return _plugin_event(item, body, session_id, handle_id, timestamp)
+        return _plugin_event(env)
     if kind == WEBRTC:
-        return _webrtc_event(item, body, session_id, handle_id, timestamp)
+        return _webrtc_event(env)
     if kind == MEDIA:
-        return _media_event(body, session_id, handle_id, timestamp)
+        return _media_event(env)
     if kind == CORE:
-        return CoreEvent(_str(body.get("status")), timestamp)
+        return CoreEvent(_str(body.get("status")), env.timestamp)
     return UnknownEvent(kind, item)
 
 
-def _plugin_event(
-    item: dict[str, Any],
-    body: dict[str, Any],
-    session_id: int | None,
-    handle_id: int | None,
-    timestamp: int | None,
-) -> JanusEvent:
-    data = body.get("data")
-    plugin = _str(body.get("plugin"))
+def _plugin_event(env: _Envelope) -> JanusEvent:
+    data = env.body.get("data")
+    plugin = _str(env.body.get("plugin"))
     if not isinstance(data, dict) or plugin is None:
-        return UnknownEvent(PLUGIN, item)
+        return UnknownEvent(PLUGIN, env.item)
     # Most VideoRoom events say {"event": name}; moderation says {"videoroom": "moderated"}.
     name = _str(data.get("event")) or _str(data.get("videoroom"))
     if name is None:
-        return UnknownEvent(PLUGIN, item)
+        return UnknownEvent(PLUGIN, env.item)
     moderation = _str(data.get("moderation"))
     return PluginEvent(
         event=name,
@@ -187,45 +191,36 @@ def _plugin_event(
         token=_str(data.get("token")),
         mid=_str(data.get("mid")),
         muted={"muted": True, "unmuted": False}.get(moderation or ""),
-        session_id=session_id,
-        handle_id=handle_id,
+        session_id=env.session_id,
+        handle_id=env.handle_id,
         plugin=plugin,
-        timestamp=timestamp,
+        timestamp=env.timestamp,
         data=data,
     )
 
 
-def _webrtc_event(
-    item: dict[str, Any],
-    body: dict[str, Any],
-    session_id: int | None,
-    handle_id: int | None,
-    timestamp: int | None,
-) -> JanusEvent:
-    subtype = _int(item.get("subtype"))
+def _webrtc_event(env: _Envelope) -> JanusEvent:
+    body = env.body
+    subtype = _int(env.item.get("subtype"))
     kind = _WEBRTC_SUBTYPES.get(subtype) if subtype is not None else None
     if kind is None:
         # Older Janus versions had no subtype: guess from the keys.
         kind = next((k for k in ("connection", "dtls", "ice", "selected-pair") if k in body), None)
     if kind is None:
-        return UnknownEvent(WEBRTC, item)
+        return UnknownEvent(WEBRTC, env.item)
     value = body.get(kind)
     return WebRTCEvent(
-        session_id,
-        handle_id,
+        env.session_id,
+        env.handle_id,
         kind,
         _str(value) if not isinstance(value, dict) else None,
         reason=_str(body.get("reason")),
-        timestamp=timestamp,
+        timestamp=env.timestamp,
     )
 
 
-def _media_event(
-    body: dict[str, Any],
-    session_id: int | None,
-    handle_id: int | None,
-    timestamp: int | None,
-) -> MediaEvent:
+def _media_event(env: _Envelope) -> MediaEvent:
+    body = env.body
     receiving = body.get("receiving")
     if isinstance(receiving, bool):
         kind = "receiving"
@@ -236,13 +231,13 @@ def _media_event(
     else:
         kind = "other"
     return MediaEvent(
-        session_id,
-        handle_id,
+        env.session_id,
+        env.handle_id,
         media=_str(body.get("media")),
         mid=_str(body.get("mid")),
         receiving=receiving if isinstance(receiving, bool) else None,
         kind=kind,
-        timestamp=timestamp,
+        timestamp=env.timestamp,
     )
 
 

@@ -71,6 +71,9 @@ class AuditFilterForm(DateRangeForm):
     object_type = forms.ChoiceField(label=_("Kind of object"), required=False)
     object_id = forms.CharField(label=_("Object number"), required=False, max_length=64)
 
+    # Shown (and its errors listed) in this order.
+    field_order = ["action", "actor", "date_from", "date_to", "object_type", "object_id"]
+
     def __init__(self, *args: Any, actions: list[str], object_types: list[str],
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

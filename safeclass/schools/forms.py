@@ -1,4 +1,4 @@
-"""Forms for the school's settings, its policy and the roster upload.
+"""Forms for the school's settings, its policy, the roster upload, and one class or pupil.
 
 Forms only parse and check the shape of input; the rules (what may be loosened, which
 domains staff still use) are in services.py, whose errors the views attach to fields.
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from safeclass.policy import RULES, SWITCHABLE, PolicySettings, Rule, RuleId
 
-from .models import School
+from .models import Group, Pupil, School
 from .roster_csv import MAX_BYTES
 from .schedule_text import (
     ClosureSpec,
@@ -204,3 +204,64 @@ class RosterUploadForm(forms.Form):
             raise ValidationError(_("The file is too large: at most {limit} MB.").format(
                 limit=MAX_BYTES // (1024 * 1024)))
         return upload
+
+
+def _text(label: Any, max_length: int, missing: Any = "", help_text: Any = "") -> forms.CharField:
+    """A one-line text box; ``missing`` is the message when it is left empty (no message:
+    optional)."""
+    # Staff type other people's details here: the browser should not offer their own.
+    return forms.CharField(label=label, max_length=max_length, help_text=help_text,
+                           required=bool(missing), error_messages={"required": missing},
+                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+
+class GroupForm(forms.Form):
+    """A new class. The name rules (no hidden characters, not a repeat) are the
+    service's."""
+
+    name = _text(gettext_lazy("Class name"), 100, gettext_lazy("Enter the class's name."),
+                 gettext_lazy("As parents and staff know it, such as Year 4 Oak."))
+
+
+class PupilForm(forms.Form):
+    """One pupil: the service checks the names, the email address and the reference."""
+
+    first_name = _text(gettext_lazy("First name"), 100,
+                       gettext_lazy("Enter the pupil's first name."))
+    last_name = _text(gettext_lazy("Last name"), 100,
+                      gettext_lazy("Enter the pupil's last name."))
+    group = forms.ModelChoiceField(
+        label=gettext_lazy("Class"), queryset=Group.objects.none(),
+        empty_label=gettext_lazy("Choose a class"),
+        error_messages={"required": gettext_lazy("Choose the pupil's class."),
+                        "invalid_choice": gettext_lazy("Choose one of the classes in the "
+                                                       "list.")})
+    parent_name = _text(gettext_lazy("Parent or carer's name"), 200,
+                        gettext_lazy("Enter the parent or carer's name."))
+    # Checked here as well as by the service, so that a bad address is listed with the
+    # other problems the first time; the same words as the service's.
+    parent_email = forms.EmailField(
+        label=gettext_lazy("Parent or carer's email address"), max_length=254,
+        help_text=gettext_lazy("Lesson links for this pupil are sent here."),
+        error_messages={
+            "required": gettext_lazy("Enter the parent or carer's email address."),
+            "invalid": gettext_lazy("Enter the parent or carer's email address, such as "
+                                    "name@example.com.")},
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    reference = _text(gettext_lazy("Pupil reference (optional)"), 64,
+                      help_text=gettext_lazy("Your school's own reference, such as the UPN. "
+                                             "A roster file imported later matches pupils "
+                                             "by it."))
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        group = self.fields["group"]
+        assert isinstance(group, forms.ModelChoiceField)
+        # Only this school's classes: another school's id is "not one of the choices".
+        group.queryset = Group.objects.filter(school=school).order_by("name")
+
+    @staticmethod
+    def initial_from(pupil: Pupil) -> dict[str, object]:
+        return {"first_name": pupil.first_name, "last_name": pupil.last_name,
+                "group": pupil.group_id, "parent_name": pupil.parent_name,
+                "parent_email": pupil.parent_email, "reference": pupil.reference}

@@ -440,6 +440,30 @@ def do_create_group(school: School, name: str, *, actor: StaffUser | None) -> Gr
     return group
 
 
+def do_rename_group(group: Group, name: str, *, actor: StaffUser) -> Group:
+    """Rename a class; audited with the names before and after. The same name saves
+    nothing."""
+    _require_same_school(actor, group.school)
+    access.require_role(actor, access.MANAGE_SCHOOL)
+    name = name.strip()
+    problem = name_problem(name, 100)
+    if problem:
+        raise SchoolInputRejected([FieldError("name", problem)])
+    with transaction.atomic():
+        clash = _find_group(group.school, name)
+        if clash is not None and clash.pk != group.pk:
+            raise SchoolInputRejected([FieldError("name", _(
+                "There is already a class called “{name}”.").format(name=name))])
+        if group.name == name:
+            return group
+        before = group.name
+        group.name = name
+        group.save(update_fields=["name"])
+        record("group.renamed", actor=actor, school=group.school, obj=group,
+               data={"before": before, "after": name})
+    return group
+
+
 _PUPIL_FIELDS = ("first_name", "last_name", "parent_name", "parent_email", "reference")
 
 

@@ -1,16 +1,19 @@
-"""School pages: policy, settings, roster and roster import. Thin: parse, call one
-service, render or redirect. The school is always the signed-in staff member's own."""
+"""School pages: policy, settings, roster, roster import, and adding or changing one
+class or one pupil. Thin: parse, call one service, render or redirect. The school is
+always the signed-in staff member's own."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,13 +21,31 @@ from safeclass.accounts import access
 from safeclass.accounts.access import roles_required
 
 from . import services
-from .forms import PolicyEditForm, RosterUploadForm, SchoolSettingsForm, error_list
+from .forms import (
+    GroupForm,
+    PolicyEditForm,
+    PupilForm,
+    RosterUploadForm,
+    SchoolSettingsForm,
+    error_list,
+)
 from .models import Group, Pupil
 from .roster_csv import RosterRow, parse_roster
 
 # The roster import waiting for confirmation lives in the uploader's session, never in
 # the confirming form: what is applied is what this server parsed and previewed.
 _IMPORT_SESSION_KEY = "schools.roster_import"
+
+
+def _add_service_errors(form: forms.Form, exc: services.SchoolInputRejected) -> None:
+    """The service's errors on the form's fields (or the whole form), for the summary."""
+    for error in exc.errors:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _roster_at(group: Group) -> str:
+    """The roster page, scrolled to the class."""
+    return f"{reverse('schools:roster')}#class-{group.pk}"
 
 
 @require_GET
@@ -98,9 +119,7 @@ def settings(request: HttpRequest) -> HttpResponse:
                 terms=data["terms"], closures=data["closures"], language=data["language"],
                 pupils_see_classmates=data["pupils_see_classmates"])
         except services.SchoolInputRejected as exc:
-            for error in exc.errors:
-                form.add_error(error.field if error.field in form.fields else None,
-                               error.message)
+            _add_service_errors(form, exc)
         else:
             messages.success(request, _("The school's settings are saved."))
             return redirect("schools:settings")
@@ -114,11 +133,97 @@ def roster(request: HttpRequest) -> HttpResponse:
     groups = (Group.objects.filter(school_id=user.school_id)  # type: ignore[union-attr]
               .prefetch_related(Prefetch("pupils", queryset=Pupil.objects.order_by(
                   "last_name", "first_name"))))
+    show_contact = user.has_role(*access.SEE_PARENT_CONTACT)  # type: ignore[union-attr]
+    may_manage = user.has_role(*access.MANAGE_SCHOOL)  # type: ignore[union-attr]
     return render(request, "schools/roster.html", {
-        "groups": groups,
-        "show_contact": user.has_role(*access.SEE_PARENT_CONTACT),  # type: ignore[union-attr]
-        "may_import": user.has_role(*access.MANAGE_SCHOOL),  # type: ignore[union-attr]
+        "groups": groups, "show_contact": show_contact, "may_manage": may_manage,
+        "columns": 2 + 3 * show_contact + may_manage,
     })
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.MANAGE_SCHOOL)
+def group_new(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    school = user.school  # type: ignore[union-attr]
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.do_create_group(school, form.cleaned_data["name"],
+                                             actor=user)  # type: ignore[arg-type]
+        except services.SchoolInputRejected as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Class “{name}” added.").format(name=group.name))
+            return redirect(_roster_at(group))
+    return render(request, "schools/group_form.html", {"form": form,
+                                                       "errors": error_list(form)})
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.MANAGE_SCHOOL)
+def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
+    user = request.user
+    group = access.access_group_for_user(user, group_id)  # type: ignore[arg-type]
+    form = GroupForm(request.POST or None, initial={"name": group.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_rename_group(group, form.cleaned_data["name"],
+                                     actor=user)  # type: ignore[arg-type]
+        except services.SchoolInputRejected as exc:
+            _add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The class is now called “{name}”.").format(
+                name=group.name))
+            return redirect(_roster_at(group))
+    return render(request, "schools/group_form.html", {"form": form, "group": group,
+                                                       "errors": error_list(form)})
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.MANAGE_SCHOOL)
+def pupil_new(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, object] = {}
+    if "group" in request.GET:
+        # "Add a pupil" beside a class: that class chosen already.
+        initial["group"] = access.access_group_for_user(
+            request.user, request.GET["group"]).pk  # type: ignore[arg-type]
+    return _pupil_page(request, None, initial)
+
+
+@require_http_methods(["GET", "POST"])
+@roles_required(*access.MANAGE_SCHOOL)
+def pupil_edit(request: HttpRequest, pupil_id: int) -> HttpResponse:
+    pupil = access.access_pupil_for_user(request.user, pupil_id)  # type: ignore[arg-type]
+    return _pupil_page(request, pupil, PupilForm.initial_from(pupil))
+
+
+def _pupil_page(request: HttpRequest, pupil: Pupil | None,
+                initial: dict[str, object]) -> HttpResponse:
+    user = request.user
+    school = user.school  # type: ignore[union-attr]
+    form = PupilForm(request.POST or None, initial=initial, school=school)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.do_create_or_update_pupil(
+                school, actor=user, group=data["group"],  # type: ignore[arg-type]
+                first_name=data["first_name"], last_name=data["last_name"],
+                parent_name=data["parent_name"], parent_email=data["parent_email"],
+                reference=data["reference"], pupil=pupil)
+        except services.SchoolInputRejected as exc:
+            _add_service_errors(form, exc)
+        else:
+            if pupil is None:
+                messages.success(request, _("{name} added to {group}.").format(
+                    name=saved.full_name, group=saved.group.name))
+            else:
+                messages.success(request, _("{name}'s details are saved.").format(
+                    name=saved.full_name))
+            return redirect(_roster_at(saved.group))
+    return render(request, "schools/pupil_form.html", {
+        "form": form, "errors": error_list(form), "pupil": pupil,
+        "has_groups": Group.objects.filter(school=school).exists()})
 
 
 @require_http_methods(["GET", "POST"])

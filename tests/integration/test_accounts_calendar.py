@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -20,6 +21,15 @@ from safeclass.schools.models import PolicyVersion
 pytestmark = pytest.mark.django_db
 
 FEED_RE = re.compile(r"http://[^\"\s]+/account/calendar/([A-Za-z0-9_-]+)\.ics")
+# The lessons below are in March 2031; the feed holds lessons from 30 days ago to 365
+# days ahead, so every test runs as if it were the day before.
+NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _early_march_2031():
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 def _policy(school):
@@ -201,7 +211,18 @@ def test_it_gives_every_staff_member_their_own_link(client, teacher, ta):
     assert CalendarFeed.objects.count() == 2
 
 
-def test_it_keeps_past_approved_lessons_in_the_feed(client, teacher, group):
-    make_lesson(teacher, group=group, starts_at=timezone.now() - timedelta(days=400))
+def test_it_keeps_lessons_from_30_days_ago_to_365_days_ahead(client, teacher, group):
+    now = timezone.now()
+    for title, days in (("Too old", -31), ("Last month", -29), ("Yesterday", -1),
+                        ("Next year", 364), ("Too far ahead", 366), ("Years ago", -400)):
+        make_lesson(teacher, title=title, group=group, starts_at=now + timedelta(days=days))
     raw = services.do_create_calendar_link(teacher, actor=teacher)
-    assert len(_events(_feed(client, raw))) == 1
+    assert set(_events(_feed(client, raw))) == {"Last month", "Yesterday", "Next year"}
+
+
+def test_it_drops_a_lesson_from_the_feed_once_it_is_a_month_old(client, teacher, group):
+    make_lesson(teacher, title="Fractions", group=group, starts_at=NOW + timedelta(days=1))
+    raw = services.do_create_calendar_link(teacher, actor=teacher)
+    assert set(_events(_feed(client, raw))) == {"Fractions"}
+    with time_machine.travel(NOW + timedelta(days=32), tick=False):
+        assert _events(_feed(client, raw)) == {}

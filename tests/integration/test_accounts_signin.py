@@ -67,6 +67,14 @@ def test_it_shows_an_accessible_sign_in_page_in_our_layout(client, school):
     assert "<script>" not in html  # the CSP forbids inline scripts
 
 
+def test_it_shows_one_password_reset_link_in_plain_words(client, school):
+    html = client.get(reverse("account_login")).content.decode()
+    assert html.count(f'href="{reverse("account_reset_password")}"') == 1
+    assert "Forgotten your password?" in html
+    assert "Forgot your password?" not in html  # allauth's own hint is switched off
+    assert 'id="id_password_helptext"' not in html
+
+
 def test_it_signs_a_staff_member_in_and_audits_it(client, teacher):
     response = _sign_in(client, "Teacher@School.example")
     assert response.status_code == 302
