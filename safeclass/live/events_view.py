@@ -100,6 +100,11 @@ def _plugin_event(event: PluginEvent, effects: Effects) -> None:
     if event.event == "joined" and not is_screen:
         Presence.objects.filter(pk=presence.pk).update(janus_session_id=event.session_id,
                                                        janus_handle_id=event.handle_id)
+    elif is_screen and event.event in ("published", "unpublished", "leaving", "kicked"):
+        # The host's screen feed is named to pages only while Janus says it is published.
+        Presence.objects.filter(pk=presence.pk).update(
+            screen_published=event.event == "published")
+        effects.refresh.add(presence.lesson_id)
     elif event.event in ("published", "configured"):
         if (presence.role == PresenceRole.PUPIL and presence.state == PresenceState.ADMITTED
                 and _video_streams(event.data) > 1):

@@ -102,6 +102,8 @@ class Presence(models.Model):
     janus_token = models.CharField(max_length=64, blank=True)
     publisher_id = models.CharField(max_length=32, default=new_publisher_id, editable=False)
     screen_publisher_id = models.CharField(max_length=32, blank=True)
+    # Janus reported the screen publisher live: only then is the screen feed named.
+    screen_published = models.BooleanField(default=False)
     # Janus' own session and handle ids of the publisher, learnt from its events: media
     # events (camera stopped) name only these.
     janus_session_id = models.BigIntegerField(null=True, blank=True)

@@ -62,7 +62,8 @@ def snapshot(presence_id: int) -> dict[str, Any]:
         staff_rows.append({
             "presence": p.pk, "name": p.display_name, "is_host": is_host,
             "feed": p.publisher_id if p.published else None,
-            "screen_feed": p.screen_publisher_id if is_host and p.screen_publisher_id else None,
+            "screen_feed": (p.screen_publisher_id if is_host and p.screen_published
+                            else None),
         })
 
     if is_staff:
