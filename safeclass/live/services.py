@@ -46,7 +46,7 @@ from safeclass.live.models import (
     PresenceState,
 )
 from safeclass.media import errors as media_errors
-from safeclass.media.adapter import new_participant_token, remove_participant
+from safeclass.media.adapter import close_sessions, new_participant_token, remove_participant
 from safeclass.media.node import media_server
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,7 @@ class Revoke:
     secret: str
     publisher_id: str
     token: str
+    session_id: int | None = None  # the Janus session from the "joined" event, if any
 
 
 def _revoke_of(presence: Presence) -> Revoke | None:
@@ -158,7 +159,7 @@ def _revoke_of(presence: Presence) -> Revoke | None:
     if run is None:
         return None
     return Revoke(run.lesson.room_id, run.room_secret, presence.publisher_id,
-                  presence.janus_token)
+                  presence.janus_token, presence.janus_session_id)
 
 
 async def _revoke_at_janus(revoke: Revoke | None) -> None:
@@ -168,7 +169,7 @@ async def _revoke_at_janus(revoke: Revoke | None) -> None:
         return
     try:
         await remove_participant(media_server(), revoke.room, revoke.secret,
-                                 revoke.publisher_id, revoke.token)
+                                 revoke.publisher_id, revoke.token, [revoke.session_id])
     except media_errors.RoomNotFound:
         pass  # the room is gone: nobody is in it
 
@@ -720,6 +721,22 @@ def _record_end(actor_id: int | None, lesson_id: int,
         return run, revokes, True
 
 
+async def _close_at_janus(run: LiveRun | None, revokes: list[Revoke]) -> None:
+    media = media_server()
+    for revoke in revokes:
+        try:
+            await media.remove_token(revoke.token)
+        except media_errors.TokenNotFound:
+            pass
+    # Raw clients' subscriber handles outlive the tokens: destroy their Janus sessions.
+    await close_sessions(media, [r.token for r in revokes], [r.session_id for r in revokes])
+    if run is not None and run.room_created_at is not None:
+        try:
+            await media.destroy_room(run.lesson.room_id, run.room_secret)
+        except media_errors.RoomNotFound:
+            pass
+
+
 async def end(actor_id: int | None, *, reason: str = "host", lesson_id: int | None = None) -> None:
     """End the lesson: everyone out (tokens revoked, room destroyed), everyone told.
     ``actor_id`` None means SafeClass ended it (the clock)."""
@@ -729,17 +746,12 @@ async def end(actor_id: int | None, *, reason: str = "host", lesson_id: int | No
     run, revokes, ended = await _record_end(actor_id, lesson_id, reason)
     if not ended:
         return
-    media = media_server()
-    for revoke in revokes:
-        try:
-            await media.remove_token(revoke.token)
-        except media_errors.TokenNotFound:
-            pass
-    if run is not None and run.room_created_at is not None:
-        try:
-            await media.destroy_room(run.lesson.room_id, run.room_secret)
-        except media_errors.RoomNotFound:
-            pass
+    # The lesson has ended in our records whatever Janus says next; a Janus failure here
+    # is logged and the pages are still told (destroying the room ends all media anyway).
+    try:
+        await _close_at_janus(run, revokes)
+    except media_errors.JanusError:
+        log.exception("ending lesson %s: Janus clean-up failed", lesson_id)
     await send_all(lesson_id, {"type": "ended", "message": _("The lesson has ended.")},
                    close=True)
 

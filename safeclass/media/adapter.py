@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -128,6 +129,12 @@ class MediaServer(Protocol):
 
     async def list_participants(self, room: str) -> list[Participant]: ...
 
+    async def sessions_with_tokens(self, tokens: Collection[str]) -> list[int]: ...
+
+    async def sessions_with_token(self, token: str) -> list[int]: ...
+
+    async def destroy_session(self, session_id: int) -> None: ...
+
     async def start_recording(self, room: str, secret: str, *, record_dir: str) -> None: ...
 
     async def stop_recording(self, room: str, secret: str) -> None: ...
@@ -136,26 +143,68 @@ class MediaServer(Protocol):
 
 
 async def remove_participant(
-    media: MediaServer, room: str, secret: str, participant_id: str | None, token: str
+    media: MediaServer,
+    room: str,
+    secret: str,
+    participant_id: str | None,
+    token: str,
+    session_ids: Iterable[int | None] = (),
 ) -> None:
     """Remove a participant for good: what ``no-rejoin-after-removal`` needs.
 
     Order matters: ``kick`` alone does not ban (the token would still be in the
     room's ``allowed`` list), and revoking the core token alone leaves media
     flowing. So: take the token out of the room, kick the participant (if they
-    are in), then revoke the core token so a raw client cannot open sessions.
-    Steps that find nothing to undo are not errors.
+    are in), revoke the core token so a raw client cannot open sessions, then
+    destroy every Janus session of theirs (see :func:`close_sessions`): Janus
+    1.1.2's ``kick`` closes only the publisher's PeerConnection, and a raw
+    client's subscriber handles (in that session or another) keep theirs.
+    ``session_ids`` are sessions known from Janus' events (``None`` entries are
+    skipped). Steps that find nothing to undo are not errors; if the room is
+    gone, the token is still revoked and the sessions destroyed, then
+    RoomNotFound is raised.
     """
-    await media.disallow(room, secret, [token])
-    if participant_id is not None:
-        try:
-            await media.kick(room, secret, participant_id)
-        except ParticipantNotFound:
-            pass
+    room_gone: RoomNotFound | None = None
+    try:
+        await media.disallow(room, secret, [token])
+        if participant_id is not None:
+            try:
+                await media.kick(room, secret, participant_id)
+            except ParticipantNotFound:
+                pass
+    except RoomNotFound as exc:
+        room_gone = exc
     try:
         await media.remove_token(token)
     except TokenNotFound:
         pass
+    await close_sessions(media, [token], session_ids)
+    if room_gone is not None:
+        raise room_gone
+
+
+async def close_sessions(
+    media: MediaServer, tokens: Collection[str], session_ids: Iterable[int | None] = ()
+) -> list[int]:
+    """Destroy, at Janus, every session with a handle attached with one of tokens,
+    plus session_ids; returns the sessions destroyed.
+
+    Call it AFTER revoking the tokens, so no new session can appear meanwhile.
+    Destroying a session detaches all its handles, which closes their
+    PeerConnections: no media flows to or from it any more. Sessions already
+    gone are skipped.
+    """
+    wanted = {s for s in session_ids if s is not None}
+    if tokens:
+        wanted.update(await media.sessions_with_tokens(tokens))
+    destroyed = []
+    for session_id in sorted(wanted):
+        try:
+            await media.destroy_session(session_id)
+        except SessionGone:
+            continue
+        destroyed.append(session_id)
+    return destroyed
 
 
 class JanusMediaServer:
@@ -420,6 +469,56 @@ class JanusMediaServer:
             if exc.code in (470, 490):
                 raise TokenNotFound(exc.reason, code=exc.code) from exc
             raise
+
+    # -------------------------------------------------------------- sessions
+
+    async def sessions_with_token(self, token: str) -> list[int]:
+        """The Janus sessions with a handle attached with this core token."""
+        return await self.sessions_with_tokens([token])
+
+    async def sessions_with_tokens(self, tokens: Collection[str]) -> list[int]:
+        """The Janus sessions with a handle attached with one of these core tokens.
+
+        Janus 1.1.2's admin ``handle_info`` names the token each handle was
+        attached with (our own handles, attached with the api secret, have none),
+        so this works without any event from Janus. It costs one admin request
+        per session and one per handle; sessions and handles that disappear
+        meanwhile are skipped.
+        """
+        wanted = set(tokens)
+        listed = await self._admin({"janus": "list_sessions"})
+        sessions = [int(s) for s in listed.get("sessions") or [] if s != self._session_id]
+        limit = asyncio.Semaphore(8)
+
+        async def holds_token(session_id: int) -> bool:
+            async with limit:
+                try:
+                    reply = await self._admin({"janus": "list_handles", "session_id": session_id})
+                except SessionGone:
+                    return False
+                for handle_id in reply.get("handles") or []:
+                    body = {
+                        "janus": "handle_info",
+                        "session_id": session_id,
+                        "handle_id": handle_id,
+                    }
+                    try:
+                        info = await self._admin(body)
+                    except SessionGone:
+                        continue
+                    if (info.get("info") or {}).get("token") in wanted:
+                        return True
+                return False
+
+        found = await asyncio.gather(*(holds_token(s) for s in sessions))
+        return [s for s, hit in zip(sessions, found, strict=True) if hit]
+
+    async def destroy_session(self, session_id: int) -> None:
+        """Destroy a Janus session (admin API): all its handles are detached and
+        their PeerConnections closed. Raises SessionGone if there is no such session."""
+        if session_id == self._session_id:
+            raise InvalidRequest("refusing to destroy our own Janus session")
+        await self._admin({"janus": "destroy_session", "session_id": session_id})
 
     # ------------------------------------------------------------ moderation
 

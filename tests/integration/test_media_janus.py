@@ -554,3 +554,181 @@ def test_events_reach_our_server_with_basic_auth(janus: JanusInstance) -> None:
     assert isinstance(joined, PluginEvent)
     assert (joined.display, joined.token) == ("Ann", pupil)  # the token says who it is
     assert janus.events.rejected == 0
+
+
+# ------------------------------------------------ removal: the raw client's sessions
+
+
+async def new_room_with_dummy_feed(media: JanusMediaServer, *tokens: str) -> tuple[str, str, str]:
+    """A room with our settings plus a VideoRoom dummy publisher: a feed that is
+    always "started", so a subscriber can join it without real media.
+    Returns (room, secret, feed id)."""
+    room, secret = new_room_id(), new_room_secret()
+    await media._videoroom(
+        {
+            "request": "create",
+            "admin_key": media._admin_key,
+            "room": room,
+            "permanent": False,
+            "description": "Year 6 science",
+            "secret": secret,
+            "is_private": True,
+            "allowed": list(tokens),
+            "require_pvtid": True,
+            "notify_joining": True,
+            "publishers": 6,
+            "lock_record": True,
+            "rec_dir": media.idle_record_dir,
+            "dummy_publisher": True,
+            "dummy_streams": [{"codec": "opus"}, {"codec": "vp8"}],
+        }
+    )
+    (dummy,) = await media.list_participants(room)
+    return room, secret, dummy.id
+
+
+async def subscribe(
+    raw: RawJanusClient, session: int, token: str, room: str, feed: str, private_id: int
+) -> int:
+    """A subscriber handle in session, as a raw client (not our page) can open."""
+    handle = int((await raw.attach(session, token=token))["data"]["id"])
+    body = {
+        "request": "join",
+        "ptype": "subscriber",
+        "room": room,
+        "streams": [{"feed": feed}],
+        "private_id": private_id,
+    }
+    ack = await raw.request(f"/{session}/{handle}", {"janus": "message", "body": body}, token=token)
+    assert ack["janus"] == "ack", ack
+    attached = await raw.wait_plugin_event(
+        session, lambda d: d.get("videoroom") == "attached" or "error_code" in d, token=token
+    )
+    assert attached.get("videoroom") == "attached", attached
+    return handle
+
+
+async def handles_of(media: JanusMediaServer, session: int) -> dict[int, dict[str, Any]]:
+    """Each handle of a session with its VideoRoom role, as the admin API shows it."""
+    listed = await media._admin({"janus": "list_handles", "session_id": session})
+    result = {}
+    for handle in listed["handles"]:
+        body = {"janus": "handle_info", "session_id": session, "handle_id": handle}
+        info = (await media._admin(body))["info"]
+        result[int(handle)] = info
+    return result
+
+
+async def sessions_at_janus(media: JanusMediaServer) -> set[int]:
+    return {int(s) for s in (await media._admin({"janus": "list_sessions"}))["sessions"]}
+
+
+def test_kick_leaves_a_raw_clients_subscriber_handles(janus: JanusInstance) -> None:
+    """Janus 1.1.2: ``kick`` closes the publisher's PeerConnection only. A raw
+    client's subscriber handle in the very same session is untouched (still a
+    subscriber with its streams set to send), and so is its session. This is why
+    remove_participant destroys the sessions too."""
+
+    async def scenario(media: JanusMediaServer, raw: RawJanusClient) -> None:
+        pupil = await new_pupil(media)
+        room, secret, feed = await new_room_with_dummy_feed(media, pupil)
+        session, publisher, joined = await raw.join_publisher(
+            room, "Ann", pupil, jsep=fake_publisher_offer(), request="joinandconfigure"
+        )
+        subscriber = await subscribe(raw, session, pupil, room, feed, joined["private_id"])
+        before = await handles_of(media, session)
+        assert before[publisher]["plugin_specific"]["type"] == "publisher"
+        assert before[subscriber]["plugin_specific"]["type"] == "subscriber"
+        # Janus names the core token each handle was attached with.
+        assert {info["token"] for info in before.values()} == {pupil}
+
+        await media.kick(room, secret, joined["id"])
+
+        after = await handles_of(media, session)
+        assert set(after) == {publisher, subscriber}  # both handles, same session
+        kept = after[subscriber]["plugin_specific"]
+        assert kept["type"] == "subscriber" and kept["room"] == room
+        assert [(s["feed_id"], s["active"], s["send"]) for s in kept["streams"]] == [
+            (feed, True, True),
+            (feed, True, True),
+        ]
+        assert "id" not in after[publisher]["plugin_specific"]  # the publisher is gone
+        assert session in await sessions_at_janus(media)
+        await media.destroy_session(session)
+        await media.remove_token(pupil)
+        await media.destroy_room(room, secret)
+
+    run(janus, scenario)
+
+
+def test_remove_participant_destroys_the_raw_clients_sessions(janus: JanusInstance) -> None:
+    """After removal no session of the pupil's is left at Janus: not the one
+    with their publisher and a subscriber handle, not a second one holding only
+    a subscriber; found by their token, with no Janus event needed."""
+
+    async def scenario(media: JanusMediaServer, raw: RawJanusClient) -> set[int]:
+        pupil, other = await new_pupil(media), await new_pupil(media)
+        room, secret, feed = await new_room_with_dummy_feed(media, pupil, other)
+        session, publisher, joined = await raw.join_publisher(
+            room, "Ann", pupil, jsep=fake_publisher_offer(), request="joinandconfigure"
+        )
+        subscriber = await subscribe(raw, session, pupil, room, feed, joined["private_id"])
+        second = await raw.session(token=pupil)
+        lone = await subscribe(raw, second, pupil, room, feed, joined["private_id"])
+        other_session, _, _ = await raw.join_publisher(room, "Ben", other)
+        assert await media.sessions_with_token(pupil) == sorted([session, second])
+
+        await remove_participant(media, room, secret, joined["id"], pupil)
+
+        remaining = await sessions_at_janus(media)
+        assert session not in remaining and second not in remaining
+        assert other_session in remaining  # nobody else's session is touched
+        # Requests on those sessions now fail because they no longer exist, even
+        # with our api secret; and there is nothing left to destroy.
+        for gone in (session, second):
+            reply = await raw.request(
+                f"/{gone}", {"janus": "keepalive"}, apisecret=janus.api_secret
+            )
+            assert reply["error"]["code"] == 458  # no such session
+            with pytest.raises(errors.SessionGone):
+                await media.destroy_session(gone)
+        assert await media.sessions_with_token(pupil) == []
+        names = sorted(p.display for p in await media.list_participants(room))
+        assert names == ["Ben", "Dummy publisher"]
+        # A session known only from events (it has no handle, so no token shows),
+        # and stale or missing ids, are fine too.
+        await media.add_token(pupil)
+        again = await raw.session(token=pupil)
+        await media.remove_token(pupil)
+        await remove_participant(media, room, secret, joined["id"], pupil, [again, None, 1])
+        assert again not in await sessions_at_janus(media)
+        await media.destroy_room(room, secret)
+        return {publisher, subscriber, lone}
+
+    handles = run(janus, scenario)
+    for handle in handles:  # Janus detached every handle (closing its PeerConnection)
+        janus.events.wait_for(
+            lambda e, h=handle: (
+                e.get("type") == 2
+                and e.get("handle_id") == h
+                and (e.get("event") or {}).get("name") == "detached"
+            )
+        )
+
+
+def test_remove_participant_from_a_room_already_gone(janus: JanusInstance) -> None:
+    """The room is gone (Janus restarted, lesson ended): the token is still
+    revoked and the sessions destroyed before RoomNotFound is raised."""
+
+    async def scenario(media: JanusMediaServer, raw: RawJanusClient) -> None:
+        pupil = await new_pupil(media)
+        room, secret = await new_room(media, pupil)
+        session, _, joined = await raw.join_publisher(room, "Ann", pupil)
+        await media.destroy_room(room, secret)
+        with pytest.raises(errors.RoomNotFound):
+            await remove_participant(media, room, secret, joined["id"], pupil)
+        assert session not in await sessions_at_janus(media)
+        with pytest.raises(errors.TokenNotFound):
+            await media.remove_token(pupil)
+
+    run(janus, scenario)
