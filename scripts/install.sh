@@ -10,6 +10,8 @@
 #      only when pyproject.toml has changed since the last install.
 #   3. axe-core (accessibility checks in the browser tests) from npm into node_modules,
 #      reinstalled only when package.json or package-lock.json has changed.
+#   4. The translations (Welsh): each .po catalogue compiled to its .mo (Debian's gettext),
+#      only when the .po is newer. The .mo files are not committed.
 #
 # Runs as root, or as a user who may use sudo.
 set -euo pipefail
@@ -30,7 +32,7 @@ fi
 DEBIAN_PACKAGES=(
     janus janus-tools libjs-janus-gateway libjs-webrtc-adapter
     chromium chromium-driver ffmpeg postgresql redis-server iproute2 fonts-dejavu-core
-    ca-certificates
+    ca-certificates gettext
 )
 # Python 3.11+ with venv support: Debian's python3 lacks venv until python3-venv is added.
 if ! command -v python3 >/dev/null 2>&1 \
@@ -115,6 +117,20 @@ else
     fi
     # Hash again: a first "npm install" writes package-lock.json.
     npm_files_hash > "$npm_stamp"
+fi
+
+# --- 4. Translations -----------------------------------------------------------------------
+
+stale_catalogues=()
+for po in safeclass/locale/*/LC_MESSAGES/*.po; do
+    [ -e "$po" ] || continue
+    [ "${po%.po}.mo" -nt "$po" ] || stale_catalogues+=("$po")
+done
+if [ ${#stale_catalogues[@]} -eq 0 ]; then
+    say "Translations: compiled and up to date."
+else
+    say "Compiling translations: ${stale_catalogues[*]}"
+    (cd safeclass && ../.venv/bin/python ../manage.py compilemessages --verbosity 0)
 fi
 
 say "Everything SafeClass needs is installed (in $ROOT)."

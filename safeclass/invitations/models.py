@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def new_public_id() -> str:
@@ -14,11 +15,11 @@ def new_public_id() -> str:
 
 
 class RevokeReason(models.TextChoices):
-    REISSUED = "reissued", "re-issued"
-    EXPORTED = "exported", "re-issued for export"
-    LESSON_EDITED = "lesson_edited", "lesson edited and waiting for approval again"
-    LESSON_CANCELLED = "lesson_cancelled", "lesson cancelled"
-    PUPIL_REMOVED_FROM_LESSON = "pupil_removed", "pupil no longer invited"
+    REISSUED = "reissued", _("re-issued")
+    EXPORTED = "exported", _("re-issued for export")
+    LESSON_EDITED = "lesson_edited", _("lesson edited and waiting for approval again")
+    LESSON_CANCELLED = "lesson_cancelled", _("lesson cancelled")
+    PUPIL_REMOVED_FROM_LESSON = "pupil_removed", _("pupil no longer invited")
 
 
 class Invitation(models.Model):

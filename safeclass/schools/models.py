@@ -77,7 +77,7 @@ class TermDates(models.Model):
 
     class Meta:
         ordering = ["starts_on"]
-        verbose_name_plural = "term dates"
+        verbose_name_plural = _("term dates")
 
     def __str__(self) -> str:
         return f"{self.name or 'Term'} {self.starts_on}–{self.ends_on}"

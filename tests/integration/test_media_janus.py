@@ -676,7 +676,7 @@ def test_remove_participant_destroys_the_raw_clients_sessions(janus: JanusInstan
         second = await raw.session(token=pupil)
         lone = await subscribe(raw, second, pupil, room, feed, joined["private_id"])
         other_session, _, _ = await raw.join_publisher(room, "Ben", other)
-        assert await media.sessions_with_token(pupil) == sorted([session, second])
+        assert sorted(await media.sessions_with_token(pupil)) == sorted([session, second])
 
         await remove_participant(media, room, secret, joined["id"], pupil)
 
