@@ -15,10 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from safeclass.accounts.access import access_invitation_for_session, access_room_for_staff
@@ -33,6 +34,7 @@ from safeclass.live.holds import active_hold
 from safeclass.live.models import Presence, PresenceState
 from safeclass.live.services import LiveRefused, database_sync_to_async
 from safeclass.media.errors import JanusError
+from safeclass.web.middleware import parent_language
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     presence_id: int | None = None
     lesson_id: int | None = None
+    # Channels runs no Django middleware, so each connection keeps its own language (the
+    # school's; on a pupil's page the parent's English | Cymraeg choice wins) and every
+    # message it handles runs in it.
+    language: str = settings.LANGUAGE_CODE
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        with translation.override(self.language):
+            await super().dispatch(message)
+
+    def use_language(self, language: str | None) -> None:
+        if language and language in dict(settings.LANGUAGES):
+            self.language = language
+            translation.activate(language)
 
     # -------------------------------------------------------------- lifecycle
 
@@ -192,12 +207,29 @@ def _staff_intents() -> dict[str, Handler]:
 STAFF_INTENTS = _staff_intents()
 
 
+@database_sync_to_async
+def _staff_language(user: Any) -> str | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return str(user.school.language)
+
+
+@database_sync_to_async
+def _invitation_language(public_id: str) -> str | None:
+    from safeclass.invitations.models import Invitation
+
+    found = (Invitation.objects.filter(public_id=str(public_id)[:16])
+             .values_list("lesson__school__language", flat=True).first())
+    return str(found) if found else None
+
+
 class StaffConsumer(LiveConsumer):
     """``ws/lessons/<lesson_id>/``: the lesson's host or second adult, checklist done."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
         lesson_id = self.scope["url_route"]["kwargs"]["lesson_id"]
+        self.use_language(await _staff_language(user))
         refusal = await self.check_staff(user, lesson_id)
         if refusal is not None:
             await self.refuse(*refusal)
@@ -246,6 +278,8 @@ class PupilConsumer(LiveConsumer):
         public_id = self.scope["url_route"]["kwargs"]["public_id"]
         raw_device = (self.scope.get("cookies") or {}).get(DEVICE_COOKIE) or ""
         device = device_hash(raw_device) if raw_device else ""
+        self.use_language(parent_language(self.scope.get("cookies") or {})
+                          or await _invitation_language(public_id))
         result = await self.check_pupil(public_id, device)
         if isinstance(result, tuple):
             await self.refuse(*result)

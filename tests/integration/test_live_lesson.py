@@ -48,6 +48,7 @@ from safeclass.live.services import database_sync_to_async
 from safeclass.live.state import snapshot
 from safeclass.media.adapter import new_room_id
 from safeclass.media.node import media_server
+from safeclass.schools.models import School
 from tests import factories
 from tests.integration.janus_harness import JanusInstance, fake_publisher_offer, janus_fixture
 
@@ -649,3 +650,26 @@ def test_remove_and_end_records_an_incident_and_ends_for_everyone(lesson, invita
     assert Incident.objects.filter(lesson=lesson, kind=IncidentKind.OUTSIDER_REMOVED).exists()
     assert Lesson.objects.get(pk=lesson.pk).status == LessonStatus.ENDED
     assert LiveRun.objects.get(lesson=lesson).end_reason == "outsider_removed"
+
+
+def test_messages_come_in_the_schools_language_or_the_parents_choice(lesson, invitations):
+    # Channels runs no Django middleware: the consumer itself picks the language.
+    invitation = invitations[0]
+    School.objects.filter(pk=lesson.school_id).update(language="cy")
+
+    async def refusal(headers: list[tuple[bytes, bytes]]) -> str:
+        comm = await connect(pupil_path(invitation), headers)
+        message = (await until(comm, "refused"))["message"]
+        await closed(comm)
+        return str(message)
+
+    async def scenario() -> tuple[str, str]:
+        headers = await db(lambda: pupil_headers(invitation, consent=False))
+        welsh = await refusal(headers)
+        cookie = headers[1][1] + f"; {settings.LANGUAGE_COOKIE_NAME}=en-gb".encode()
+        english = await refusal([headers[0], (b"cookie", cookie)])
+        return welsh, english
+
+    welsh, english = run(scenario)
+    assert english == "A parent or carer needs to agree first on this device."
+    assert welsh != english and welsh.strip()
