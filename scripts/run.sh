@@ -25,6 +25,13 @@ say "Bringing the database up to date (migrate)."
 say "Adding the demo school if it is missing (seed_demo)."
 .venv/bin/python manage.py seed_demo
 
+# A live lesson that opens now (any hour), so the live lesson can be tried at once. Set
+# SAFECLASS_DEMO_LESSON=0 to skip it.
+if [ "${SAFECLASS_DEMO_LESSON:-1}" != "0" ]; then
+    say "Adding a demo live lesson that opens now (demo_lesson)."
+    .venv/bin/python manage.py demo_lesson
+fi
+
 # --- The media server (Janus) -------------------------------------------------------------
 # Janus runs in the background from a configuration rendered into $var_dir/janus (secrets in
 # secrets.json, mode 0600, which the app reads too). Its HTTP API listens on 127.0.0.1, where
