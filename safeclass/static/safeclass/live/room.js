@@ -415,8 +415,11 @@
       return li;
     }, function (li, p) {
       li.querySelector(".room-name").textContent = p.name;
-      setBadges(li.querySelector(".room-badges"), p.second_device
-        ? [{ key: "second-device", text: t("second_device") }] : []);
+      var badges = [];
+      if (p.second_device) { badges.push({ key: "second-device", text: t("second_device") }); }
+      // Sent back because the camera stopped (camera-required): say so beside the name.
+      if (p.camera_ok === false) { badges.push({ key: "camera", text: t("camera_stopped") }); }
+      setBadges(li.querySelector(".room-badges"), badges);
       var box = li.querySelector(".room-waiting-buttons");
       var sig = p.name;
       if (box.dataset.signature !== sig) {
