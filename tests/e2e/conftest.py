@@ -371,7 +371,7 @@ def sign_in(app_server: AppServer) -> Callable[..., None]:
 @pytest.fixture(scope="session")
 def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real Janus in a network namespace, the app (with SAFECLASS_JANUS_* pointing at
-    it and TEST_LESSON_MINUTE_SECONDS=3) and fake camera and microphone files: see
+    it and TEST_LESSON_MINUTE_SECONDS=5) and fake camera and microphone files: see
     tests/e2e/live_stack.py. ``.base_url``, ``.janus_public_url``, ``.secrets``,
     ``.django(code)``, ``.manage(...)``, ``.emails()``, ``.live_lesson(pupils=2,
     duration_minutes=30)``. Needs root."""

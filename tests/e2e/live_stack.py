@@ -49,7 +49,7 @@ from tests.e2e.conftest import CHROMIUM_ARGS, MEDIA_ARGS, AppServer, _free_port,
 from tests.integration.janus_harness import Netns, cleanup_stale_namespaces
 
 #: Real seconds per lesson minute in the live stack's app (settings.LESSON_MINUTE_SECONDS).
-LESSON_MINUTE_SECONDS = "3"
+LESSON_MINUTE_SECONDS = "5"
 EVENT_USER = "janus"
 T = TypeVar("T")
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
