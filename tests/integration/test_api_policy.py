@@ -46,10 +46,11 @@ def test_it_says_honestly_which_rules_are_not_enforced_yet(client, teacher):
     rules = {r["id"]: r for r in get_policy(client, teacher)["rules"]}
     assert rules["approval-required"]["enforced"] == "enforced"
     assert rules["max-duration"]["enforced"] == "enforced"
-    # The live lesson, recording, lesson logs and concerns are not built yet.
-    for rule_id in ("mute-on-entry", "host-only-recording", "lesson-log-required",
+    # Recording, lesson logs and concerns are not built yet; the live lesson is.
+    for rule_id in ("host-only-recording", "lesson-log-required",
                     "concern-to-head", "recording-retention"):
         assert rules[rule_id]["enforced"] == "not yet enforced"
+    assert rules["mute-on-entry"]["enforced"] == "enforced"
 
 
 def test_it_lists_the_checks_that_are_not_rules(client, teacher):

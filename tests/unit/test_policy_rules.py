@@ -133,12 +133,13 @@ def test_it_gives_numbered_rules_their_units_and_school_rules_school_settings() 
     assert all(kinds[i] is SettingKind.SWITCH for i in others)
 
 
-def test_it_claims_only_the_foundation_is_built_today() -> None:
-    assert frozenset({Feature.FOUNDATION}) == BUILT_FEATURES
+def test_it_claims_the_foundation_and_the_live_lesson_are_built_today() -> None:
+    assert frozenset({Feature.FOUNDATION, Feature.LIVE_LESSON}) == BUILT_FEATURES
     for rule in RULES:
-        expected = "enforced" if str(rule.id) in FOUNDATION_RULES else "not yet enforced"
+        built = rule.feature in (Feature.FOUNDATION, Feature.LIVE_LESSON)
+        expected = "enforced" if built else "not yet enforced"
         assert enforcement(rule) == expected
-        assert is_enforced(rule) == (expected == "enforced")
+        assert is_enforced(rule) == built
 
 
 def test_it_reports_a_rule_enforced_once_its_feature_is_built() -> None:
