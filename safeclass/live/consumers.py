@@ -68,6 +68,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     # -------------------------------------------------------------- lifecycle
 
     async def refuse(self, reason: str, message: str) -> None:
+        await self.audit_refused_connection(reason)
         await self.accept()
         await self.send_json({"type": "refused", "reason": reason, "message": message})
         await self.close(code=REFUSED_CLOSE)
@@ -138,6 +139,37 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.send_json({"type": "error", "code": "bad_message", "rule": None,
                               "message": message})
         await self.audit_refusal("bad_message", None)
+
+    @database_sync_to_async
+    def audit_refused_connection(self, reason: str) -> None:
+        """A refused connection (stale, re-issued or other lesson's link, no consent,
+        removed, on hold, not this lesson's staff) goes into the audit log of the school
+        whose lesson it asked for. A link nobody knows names no school: logged only."""
+        from safeclass.invitations.models import Invitation
+        from safeclass.lessons.models import Lesson
+
+        kwargs = self.scope.get("url_route", {}).get("kwargs", {})
+        user = self.scope.get("user")
+        lesson: Lesson | None = None
+        label, data = "unknown", {"reason": reason[:40]}
+        if "lesson_id" in kwargs:
+            lesson = Lesson.objects.select_related("school").filter(
+                pk=kwargs["lesson_id"]).first()
+            if user is not None and user.is_authenticated:
+                label = f"staff {user.email}"
+        elif "public_id" in kwargs:
+            invitation = (Invitation.objects.select_related("lesson", "lesson__school")
+                          .filter(public_id=str(kwargs["public_id"])[:16]).first())
+            if invitation is not None:
+                lesson = invitation.lesson
+                label = f"parent link ({invitation.display_name})"
+                data["invitation"] = invitation.public_id
+        if lesson is None:
+            log.info("live connection refused (%s) for an unknown lesson or link", reason)
+            return
+        with transaction.atomic():
+            record("live.connection_refused", actor_label=label, school=lesson.school,
+                   obj=lesson, data={**data, "lesson": lesson.pk})
 
     @database_sync_to_async
     def audit_refusal(self, intent: str, rule: str | None) -> None:

@@ -314,6 +314,10 @@ def test_it_refuses_strangers_and_pupils_without_consent(lesson, invitations, ou
 
     run(scenario)
     assert not Presence.objects.exists()
+    # Each refusal is in the lesson's school's audit log, with its reason.
+    reasons = sorted(e.data["reason"] for e in
+                     AuditEvent.objects.filter(action="live.connection_refused"))
+    assert reasons == ["no_consent", "not_allowed", "not_allowed", "not_allowed"]
 
 
 def test_remove_revokes_at_janus_and_no_rejoin(lesson, invitations, teacher, ta, janus):
