@@ -73,6 +73,20 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         await self.send_json({"type": "refused", "reason": reason, "message": message})
         await self.close(code=REFUSED_CLOSE)
 
+    async def join(self, joining: Awaitable[Presence]) -> None:
+        """Finish connecting: the service's join (which may still refuse), then state."""
+        try:
+            presence = await joining
+        except LiveRefused as refused:
+            await self.send_json({"type": "refused", "reason": refused.code,
+                                  "message": refused.message})
+            await self.close(code=REFUSED_CLOSE)
+            return
+        except JanusError:
+            await self.media_down()
+            return
+        await self.joined(presence)
+
     async def joined(self, presence: Presence) -> None:
         self.presence_id, self.lesson_id = presence.pk, presence.lesson_id
         await self.channel_layer.group_add(services.group_name(presence.lesson_id),
@@ -267,17 +281,7 @@ class StaffConsumer(LiveConsumer):
             await self.refuse(*refusal)
             return
         await self.accept()
-        try:
-            presence = await services.staff_join(lesson_id, user.pk, self.channel_name)
-        except LiveRefused as refused:
-            await self.send_json({"type": "refused", "reason": refused.code,
-                                  "message": refused.message})
-            await self.close(code=REFUSED_CLOSE)
-            return
-        except JanusError:
-            await self.media_down()
-            return
-        await self.joined(presence)
+        await self.join(services.staff_join(lesson_id, user.pk, self.channel_name))
 
     @database_sync_to_async
     def check_staff(self, user: Any, lesson_id: int) -> tuple[str, str] | None:
@@ -317,17 +321,7 @@ class PupilConsumer(LiveConsumer):
             await self.refuse(*result)
             return
         await self.accept()
-        try:
-            presence = await services.pupil_join(result, device, self.channel_name)
-        except LiveRefused as refused:
-            await self.send_json({"type": "refused", "reason": refused.code,
-                                  "message": refused.message})
-            await self.close(code=REFUSED_CLOSE)
-            return
-        except JanusError:
-            await self.media_down()
-            return
-        await self.joined(presence)
+        await self.join(services.pupil_join(result, device, self.channel_name))
 
     @database_sync_to_async
     def check_pupil(self, public_id: str, device: str) -> int | tuple[str, str]:
