@@ -258,8 +258,8 @@ class LiveStack:
     def emails(self) -> list[Any]:
         return self.app.emails()
 
-    def janus_log(self) -> str:
-        return self.janus.log_tail(200)
+    def janus_log(self, lines: int = 200) -> str:
+        return self.janus.log_tail(lines)
 
     def sign_in(self, page: Page, email_address: str, password: str | None = None) -> None:
         """Sign a staff member in on this app through the real form (like the ``sign_in``
