@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -79,7 +80,7 @@ def open_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def status(request: HttpRequest, public_id: str) -> HttpResponse:
+def status(request: HttpRequest, public_id: str) -> HttpResponseBase:
     if public_id not in request.session.get(SESSION_KEY, []):
         return _unknown(request)
     invitation = (Invitation.objects.select_related("lesson", "lesson__school")
@@ -88,6 +89,12 @@ def status(request: HttpRequest, public_id: str) -> HttpResponse:
         return _unknown(request)
     school = invitation.lesson.school
     state = services.link_state(invitation, timezone.now())
+    if state.state == "open":
+        from safeclass.live.views_join import held_response
+
+        held = held_response(request, invitation)  # removed, or on a removal hold
+        if held is not None:
+            return held
     return _private(render(request, "invitations/status.html", {
         "invitation": invitation, "lesson": invitation.lesson, "school": school,
         "state": state.state,

@@ -64,6 +64,17 @@ def _held_page(request: HttpRequest, invitation: Invitation, kind: str) -> HttpR
         "school": invitation.lesson.school, "held_kind": kind, "rule": rule}, status=403))
 
 
+def held_response(request: HttpRequest, invitation: Invitation) -> HttpResponseBase | None:
+    """The kind "you cannot join" page for a pupil removed from this lesson or on a
+    removal hold, or None. The link's own status page uses it too, so a removed pupil's
+    link never says "the lesson is open"."""
+    if _removed_from_lesson(invitation):
+        return _held_page(request, invitation, "removed")
+    if _active_hold(invitation.pupil) is not None:
+        return _held_page(request, invitation, "hold")
+    return None
+
+
 def _guard(request: HttpRequest, public_id: str) -> Invitation | HttpResponseBase:
     """The invitation, or the response that stops this request."""
     invitation = access_invitation_for_session(request.session, public_id)
@@ -71,11 +82,7 @@ def _guard(request: HttpRequest, public_id: str) -> Invitation | HttpResponseBas
         return _private(render(request, "invitations/unknown.html", status=404))
     if invitation_services.link_state(invitation, timezone.now()).state != "open":
         return _private(redirect("invitations:status", public_id=invitation.public_id))
-    if _removed_from_lesson(invitation):
-        return _held_page(request, invitation, "removed")
-    if _active_hold(invitation.pupil) is not None:
-        return _held_page(request, invitation, "hold")
-    return invitation
+    return held_response(request, invitation) or invitation
 
 
 def _context(invitation: Invitation, **extra: object) -> dict[str, object]:

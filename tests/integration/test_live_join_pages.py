@@ -169,6 +169,12 @@ def test_it_tells_a_pupil_removed_from_this_lesson_they_cannot_come_back(client,
         assert "You have been removed from this lesson." in response.content.decode()
     promise_attempt = client.post(url("live:join_rules", invitation), {"promise": "on"})
     assert promise_attempt.status_code == 403
+    # The link's own page never says "the lesson is open" to a removed pupil.
+    status = client.get(reverse("invitations:status", args=[invitation.public_id]))
+    assert status.status_code == 403
+    body = status.content.decode()
+    assert "You have been removed from this lesson." in body
+    assert "The lesson is open" not in body and "/check/" not in body
 
 
 def test_it_lets_a_classmate_of_a_removed_pupil_join(client, invitation, links):
