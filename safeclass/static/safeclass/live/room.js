@@ -79,6 +79,10 @@
     if (visible !== false && announceBox) {
       announceBox.textContent = text;
       show(announceBox, true);
+      // A banner is news, not state: it goes after a while, so it never contradicts what
+      // the page shows later ("You may speak now." after a mute).
+      clearTimeout(announce.timer);
+      announce.timer = setTimeout(function () { show(announceBox, false); }, 8000);
     }
   }
 
@@ -173,7 +177,10 @@
       var video = tile.querySelector("video");
       var audio = tile.querySelector("audio");
       var placeholder = tile.querySelector(".room-no-video");
-      var hasVideo = !!(entry && entry.video && !entry.off);
+      // Stopped or paused by staff: the server stops forwarding, but the browser may keep
+      // the last frame on screen, so the tile says so itself.
+      var stopped = tile.getAttribute("data-stopped") === "1";
+      var hasVideo = !!(entry && entry.video && !entry.off) && !stopped;
       if (video && entry && entry.video && video.srcObject !== entry.video) {
         video.srcObject = entry.video;
         video.play().catch(function () {});
@@ -184,7 +191,8 @@
       }
       if (placeholder) {
         // A picture that stopped (muted or stopped at the server) says so; the element stays.
-        placeholder.textContent = entry && entry.off ? t("video_paused") : t("no_video");
+        placeholder.textContent = stopped || (entry && entry.off) ? t("video_paused")
+                                                                  : t("no_video");
         show(placeholder, !hasVideo);
       }
       tile.classList.toggle("room-tile-off", !hasVideo);
@@ -345,7 +353,7 @@
     if (!box || !latest || !latest.lesson || !latest.lesson.ends_at) { return; }
     box.textContent = t("time_left", { n: minutesLeft(latest.lesson.ends_at) });
   }
-  setInterval(renderTime, 15000);
+  var timeTimer = setInterval(renderTime, 15000);
 
   function renderNotices(notices) {
     var list = $("notices");
@@ -359,7 +367,8 @@
       node.children[0].textContent = n.text;
       var when = new Date(n.at);
       node.children[1].textContent = n.by + (isNaN(when) ? "" : " · " +
-        when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+        when.toLocaleTimeString(document.documentElement.lang || [],
+                                { hour: "2-digit", minute: "2-digit" }));
     });
     if (renderNotices.seen && (notices || []).length > before) {
       announce(t("new_notice") + " " + notices[notices.length - 1].text, false);
@@ -446,6 +455,8 @@
       tile.classList.toggle("room-tile-hand", !!p.hand_raised);
       setBadges(tile.querySelector(".room-badges"), pupilBadges(p));
       staffControls(tile.querySelector(".room-controls"), p);
+      var paused = !!(state.lesson && state.lesson.paused);
+      tile.setAttribute("data-stopped", p.video_stopped || paused ? "1" : "0");
       setTileFeed(tile, p.feed, feeds);
     });
     renderStaffTiles(state, feeds, me);
@@ -542,6 +553,9 @@
     show(root.querySelector(".room-alerts"), false);
     show($("room-paused"), false);
     show($("room-warning"), false);
+    if (announceBox) { clearTimeout(announce.timer); show(announceBox, false); }
+    clearInterval(timeTimer);
+    if ($("time-left")) { show($("time-left"), false); }
     $("over-text").textContent = text;
     var over = $("room-over");
     show(over, true);
