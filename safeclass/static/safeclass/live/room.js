@@ -371,7 +371,8 @@
                                 { hour: "2-digit", minute: "2-digit" }));
     });
     if (renderNotices.seen && (notices || []).length > before) {
-      announce(t("new_notice") + " " + notices[notices.length - 1].text, false);
+      // Shown as a banner too: on a phone the notices list may be far below the videos.
+      announce(t("new_notice") + " " + notices[notices.length - 1].text, !isStaff);
     }
     renderNotices.seen = true;
   }
