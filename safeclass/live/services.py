@@ -757,7 +757,7 @@ async def end(actor_id: int | None, *, reason: str = "host", lesson_id: int | No
 
 
 @database_sync_to_async
-def _hand_over(actor_id: int, target_id: Any) -> int:
+def _hand_over(actor_id: int, target_id: Any) -> tuple[int, str]:
     with transaction.atomic():
         actor = _staff_actor(actor_id)
         run = LiveRun.objects.select_for_update().get(lesson_id=actor.lesson_id)
@@ -771,11 +771,15 @@ def _hand_over(actor_id: int, target_id: Any) -> int:
         run.current_host_id = target.staff_id
         run.save(update_fields=["current_host"])
         _audit("live.handed_over", actor, actor.lesson, to=target.staff_id)
-        return actor.lesson_id
+        return actor.lesson_id, target.display_name
 
 
 async def hand_over(actor_id: int, target_id: Any) -> None:
-    await refresh(await _hand_over(actor_id, target_id))
+    lesson_id, name = await _hand_over(actor_id, target_id)
+    await refresh(lesson_id)
+    # Said out loud, so neither adult has to spot the change in the page.
+    await send_all(lesson_id, {"type": "announce",
+                               "text": _("%(name)s is now the host.") % {"name": name}})
 
 
 @database_sync_to_async

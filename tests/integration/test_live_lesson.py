@@ -561,6 +561,8 @@ def test_staff_moderate_at_janus_and_everyone_hears_of_it(lesson, invitations, t
         ta_presence = await db(lambda: Presence.objects.get(staff=ta, state="admitted").pk)
         await host.send_json_to({"intent": "hand_over", "presence": ta_presence})
         await until(second, "state", lambda m: m["me"]["is_host"])
+        told = await until(host, "announce", lambda m: "is now the host" in m["text"])
+        assert told["text"].endswith("is now the host.")
         for comm in (host, second, pupil):
             await comm.disconnect()
 
