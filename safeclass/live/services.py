@@ -508,13 +508,26 @@ async def published(presence_id: int, audio_mid: Any, video_mid: Any) -> None:
         if not any(p.id == presence.publisher_id for p in participants):
             raise LiveRefused("not_published", None,
                               _("The media server does not see your camera yet."))
+        # Janus' own list of the pupil's streams, not the page's word for it: every audio
+        # stream is muted, and more than one video stream is refused (camera-required).
+        streams = await media.publisher_streams(presence.janus_token, presence.publisher_id)
+        if streams is None:
+            raise LiveRefused("not_published", None,
+                              _("The media server does not see your camera yet."))
+        audio = [str(st.get("mid")) for st in streams if st.get("type") == "audio"]
+        video = [str(st.get("mid")) for st in streams if st.get("type") == "video"]
+        if len(video) != 1:
+            await camera_stopped(presence_id, "two_videos" if video else "camera")
+            return
         try:
-            await media.mute(room, run.room_secret, presence.publisher_id, audio_mid, True)
+            for mid in audio:
+                await media.mute(room, run.room_secret, presence.publisher_id, mid, True)
         except media_errors.ParticipantNotFound:
             raise LiveRefused("not_published", None,
                               _("The media server does not see your camera yet.")) from None
         if presence.video_stopped or run.pupils_paused:
-            await media.mute(room, run.room_secret, presence.publisher_id, video_mid, True)
+            await media.mute(room, run.room_secret, presence.publisher_id, video[0], True)
+        audio_mid, video_mid = (audio[0] if audio else audio_mid), video[0]
     await _record_published(presence_id, audio_mid, video_mid)
     await refresh(presence.lesson_id)
 

@@ -513,6 +513,33 @@ class JanusMediaServer:
         found = await asyncio.gather(*(holds_token(s) for s in sessions))
         return [s for s, hit in zip(sessions, found, strict=True) if hit]
 
+    async def publisher_streams(self, token: str,
+                                participant_id: str) -> list[dict[str, Any]] | None:
+        """The streams Janus holds for this publisher — ``[{"type": "audio"|"video",
+        "mid": ...}, ...]`` from admin ``handle_info`` — found through the core token its
+        handle was attached with; None if no such publisher handle exists.
+
+        This is Janus' own view, so a client cannot hide a second audio or video track
+        by reporting only one (the VideoRoom events carry no stream list)."""
+        for session_id in await self.sessions_with_tokens([token]):
+            try:
+                reply = await self._admin({"janus": "list_handles", "session_id": session_id})
+            except SessionGone:
+                continue
+            for handle_id in reply.get("handles") or []:
+                try:
+                    info = await self._admin({"janus": "handle_info", "session_id": session_id,
+                                              "handle_id": handle_id})
+                except SessionGone:
+                    continue
+                details = info.get("info") or {}
+                plugin = details.get("plugin_specific") or {}
+                if (details.get("token") == token and plugin.get("type") == "publisher"
+                        and str(plugin.get("id")) == participant_id):
+                    streams = plugin.get("streams") or []
+                    return [s for s in streams if isinstance(s, dict)]
+        return None
+
     async def destroy_session(self, session_id: int) -> None:
         """Destroy a Janus session (admin API): all its handles are detached and
         their PeerConnections closed. Raises SessionGone if there is no such session."""

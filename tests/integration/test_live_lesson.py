@@ -198,11 +198,22 @@ async def allowed_tokens(lesson: Lesson) -> list[str]:
     return await media_server().allow(lesson.room_id, run_.room_secret, [])
 
 
-async def publish(janus: JanusInstance, lesson: Lesson, media: dict[str, Any]) -> None:
+def two_video_offer() -> dict[str, Any]:
+    """The fake offer plus a second video stream (mid "2"): a second camera or a screen."""
+    offer = fake_publisher_offer()
+    sdp = offer["sdp"].replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2")
+    video = sdp[sdp.index("m=video"):].rstrip("\r\n")
+    extra = video.replace("a=mid:1", "a=mid:2").replace("a=ssrc:2222", "a=ssrc:3333")
+    return {"type": "offer", "sdp": sdp.rstrip("\r\n") + "\r\n" + extra + "\r\n"}
+
+
+async def publish(janus: JanusInstance, lesson: Lesson, media: dict[str, Any],
+                  offer: dict[str, Any] | None = None) -> None:
     """Join the room and publish, exactly as the media message says (a fake SDP)."""
     async with janus.raw_client() as raw:
         _s, _h, joined = await raw.join_publisher(
-            lesson.room_id, media["display"], media["token"], jsep=fake_publisher_offer(),
+            lesson.room_id, media["display"], media["token"],
+            jsep=offer or fake_publisher_offer(),
             request="joinandconfigure", extra={"id": media["publisher_id"]})
         assert joined.get("videoroom") == "joined", joined
 
@@ -679,3 +690,28 @@ def test_messages_come_in_the_schools_language_or_the_parents_choice(lesson, inv
     welsh, english = run(scenario)
     assert english == "A parent or carer needs to agree first on this device."
     assert welsh != english and welsh.strip()
+
+
+def test_a_pupil_publishing_two_videos_is_sent_back_whatever_its_page_says(
+        lesson, invitations, teacher, ta, janus):
+    """The server reads the pupil's streams from Janus (admin handle_info), not from the
+    page's `published` message: a second video stream sends it back (camera-required)."""
+    invitation = invitations[0]
+
+    async def scenario():
+        host, second, pupil, presence = await two_staff_and_pupil(lesson, teacher, ta,
+                                                                   invitation)
+        await host.send_json_to({"intent": "admit", "presence": presence})
+        granted = await until(pupil, "media")
+        await publish(janus, lesson, granted, offer=two_video_offer())
+        # The page claims one audio and one video stream.
+        await pupil.send_json_to({"intent": "published", "audio_mid": "0", "video_mid": "1"})
+        assert (await until(pupil, "media_revoked"))["reason"] == "camera"
+        state = await until(host, "state", lambda m: any(
+            a["kind"] == "camera_stopped" for a in m["alerts"]))
+        assert state["pupils"][0]["state"] == "waiting"
+        assert granted["publisher_id"] not in state["feeds"]
+        for comm in (host, second, pupil):
+            await comm.disconnect()
+
+    run(scenario)
