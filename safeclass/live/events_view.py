@@ -60,6 +60,8 @@ class Effects:
     """What the events ask of the live services, done after the database work."""
 
     camera_stopped: list[tuple[int, str]] = field(default_factory=list)
+    # Pupils who (re)configured their publish: their streams are checked at Janus.
+    verify: set[int] = field(default_factory=set)
     refresh: set[int] = field(default_factory=set)
 
 
@@ -107,6 +109,9 @@ def _plugin_event(event: PluginEvent, effects: Effects) -> None:
         effects.refresh.add(presence.lesson_id)
     elif event.event in ("published", "configured"):
         if (presence.role == PresenceRole.PUPIL and presence.state == PresenceState.ADMITTED
+                and presence.published):
+            effects.verify.add(presence.pk)
+        if (presence.role == PresenceRole.PUPIL and presence.state == PresenceState.ADMITTED
                 and _video_streams(event.data) > 1):
             effects.camera_stopped.append((presence.pk, "two_videos"))
     elif event.event in ("leaving", "unpublished", "kicked") and not is_screen:
@@ -153,6 +158,8 @@ async def janus_events(request: HttpRequest) -> HttpResponse:
     effects = await _apply(events)
     for presence_id, why in effects.camera_stopped:
         await services.camera_stopped(presence_id, why)
+    for presence_id in effects.verify:
+        await services.verify_streams(presence_id)
     for lesson_id in effects.refresh:
         await services.refresh(lesson_id)
     return HttpResponse(status=204)

@@ -532,6 +532,33 @@ async def published(presence_id: int, audio_mid: Any, video_mid: Any) -> None:
     await refresh(presence.lesson_id)
 
 
+async def verify_streams(presence_id: int) -> None:
+    """After a pupil re-configures its publish (a Janus event), check its streams again at
+    Janus: a second video sends it back, and every audio stream but the one staff let
+    speak stays muted."""
+    presence = await database_sync_to_async(
+        lambda: Presence.objects.select_related("lesson").get(pk=presence_id))()
+    if presence.state != PresenceState.ADMITTED or not presence.published:
+        return
+    run = await database_sync_to_async(_run)(presence.lesson_id)
+    media = media_server()
+    streams = await media.publisher_streams(presence.janus_token, presence.publisher_id)
+    if streams is None:
+        return
+    video = [st for st in streams if st.get("type") == "video"]
+    if len(video) > 1:
+        await camera_stopped(presence_id, "two_videos")
+        return
+    for st in streams:
+        mid = str(st.get("mid"))
+        if st.get("type") == "audio" and not (presence.may_speak and mid == presence.audio_mid):
+            try:
+                await media.mute(presence.lesson.room_id, run.room_secret, presence.publisher_id,
+                                 mid, True)
+            except media_errors.ParticipantNotFound:
+                return
+
+
 # ------------------------------------------------------------------- moderation
 
 

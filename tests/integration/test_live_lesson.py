@@ -715,3 +715,34 @@ def test_a_pupil_publishing_two_videos_is_sent_back_whatever_its_page_says(
             await comm.disconnect()
 
     run(scenario)
+
+
+def test_a_second_video_added_later_is_caught_from_the_janus_event(
+        lesson, invitations, teacher, ta, janus, client):
+    """A pupil already in the lesson re-configures with a second video: Janus' event makes
+    the server look again at Janus' own stream list and send the pupil back."""
+    invitation = invitations[0]
+    right = base64.b64encode(f"janus-events:{janus.config.event_password}".encode()).decode()
+
+    def post(events: list[dict[str, Any]]) -> int:
+        return int(client.post(reverse("live:janus_events"), json.dumps(events),
+                               content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Basic {right}").status_code)
+
+    async def scenario():
+        host, second, pupil, presence = await two_staff_and_pupil(lesson, teacher, ta,
+                                                                   invitation)
+        await host.send_json_to({"intent": "admit", "presence": presence})
+        granted = await until(pupil, "media")
+        await publish(janus, lesson, granted, offer=two_video_offer())
+        # As if its first publish had been one video, later re-configured with two.
+        await db(lambda: Presence.objects.filter(pk=presence).update(
+            published=True, audio_mid="0", video_mid="1"))
+        configured = {"type": 64, "event": {"plugin": "janus.plugin.videoroom", "data": {
+            "event": "configured", "room": lesson.room_id, "id": granted["publisher_id"]}}}
+        assert await database_sync_to_async(post)([configured]) == 204
+        assert (await until(pupil, "media_revoked"))["reason"] == "camera"
+        for comm in (host, second, pupil):
+            await comm.disconnect()
+
+    run(scenario)
