@@ -30,8 +30,8 @@ from safeclass.live import clock, services, state
 from safeclass.live.checklist import has_checklist
 from safeclass.live.consent import has_consent
 from safeclass.live.device import DEVICE_COOKIE, device_hash
-from safeclass.live.holds import active_hold
-from safeclass.live.models import Presence, PresenceState
+from safeclass.live.holds import active_hold, removed_from_lesson
+from safeclass.live.models import Presence
 from safeclass.live.services import LiveRefused, database_sync_to_async
 from safeclass.media.errors import JanusError
 from safeclass.web.middleware import parent_language
@@ -334,8 +334,7 @@ class PupilConsumer(LiveConsumer):
             return "ended", _("This lesson has ended.")
         if link != "open":
             return "closed", _("This lesson is not open right now.")
-        if Presence.objects.filter(lesson_id=invitation.lesson_id, pupil_id=invitation.pupil_id,
-                                   state=PresenceState.REMOVED).exists():
+        if removed_from_lesson(invitation.lesson_id, invitation.pupil_id):
             return "removed", _("You were removed from this lesson, so you cannot join again.")
         if active_hold(invitation.pupil) is not None:
             return "hold", _("Please ask the school before joining lessons again.")

@@ -22,7 +22,7 @@ from safeclass.lessons.services import ActionNotAllowed
 from safeclass.policy import RuleId
 from safeclass.schools.models import Pupil
 
-from .models import RemovalHold
+from .models import Presence, PresenceState, RemovalHold
 
 if TYPE_CHECKING:
     from safeclass.accounts.models import StaffUser
@@ -36,6 +36,12 @@ def active_hold(pupil: Pupil) -> RemovalHold | None:
     """The pupil's hold that SLT have not cleared yet, or None."""
     return (RemovalHold.objects.filter(pupil_id=pupil.pk, cleared_at__isnull=True)
             .order_by("-placed_at", "-pk").first())
+
+
+def removed_from_lesson(lesson_id: int, pupil_id: int) -> bool:
+    """Whether staff removed this pupil from this lesson (no-rejoin-after-removal)."""
+    return Presence.objects.filter(lesson_id=lesson_id, pupil_id=pupil_id,
+                                   state=PresenceState.REMOVED).exists()
 
 
 def place_removal_hold(*, lesson: Lesson, pupil: Pupil, actor: StaffUser,

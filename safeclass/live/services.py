@@ -336,8 +336,7 @@ def _create_pupil_presence(invitation_id: int, device: str,
         invitation = Invitation.objects.select_related("lesson", "lesson__school", "pupil").get(
             pk=invitation_id)
         lesson = Lesson.objects.select_for_update().get(pk=invitation.lesson_id)
-        if Presence.objects.filter(lesson=lesson, pupil=invitation.pupil,
-                                   state=PresenceState.REMOVED).exists():
+        if holds.removed_from_lesson(lesson.pk, invitation.pupil_id):
             raise LiveRefused("removed", RULE_NO_REJOIN,
                               _("You were removed from this lesson, so you cannot join again."))
         active = list(Presence.objects.filter(lesson=lesson, pupil=invitation.pupil,

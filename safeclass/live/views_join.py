@@ -22,11 +22,10 @@ from safeclass.policy import RuleId
 from . import device
 from .consent import ConsentRefused, do_give_consent
 from .forms import ConsentForm, PromiseForm, error_rows
-from .models import Presence, PresenceRole, PresenceState, RemovalHold
+from .holds import active_hold, removed_from_lesson
 
 if TYPE_CHECKING:
     from safeclass.invitations.models import Invitation
-    from safeclass.schools.models import Pupil
 
 # The links whose pupil has promised to follow the rules, in this browser's session.
 PROMISE_SESSION_KEY = "live.promised"
@@ -42,21 +41,6 @@ def _private(response: HttpResponseBase, *, has_post_form: bool = False) -> Http
     return response
 
 
-def _active_hold(pupil: Pupil) -> RemovalHold | None:
-    try:
-        from safeclass.live.holds import active_hold
-    except ImportError:  # pragma: no cover - holds.py is written alongside this module
-        return RemovalHold.objects.filter(pupil=pupil, cleared_at__isnull=True).first()
-    hold: RemovalHold | None = active_hold(pupil)
-    return hold
-
-
-def _removed_from_lesson(invitation: Invitation) -> bool:
-    return Presence.objects.filter(
-        lesson_id=invitation.lesson_id, pupil_id=invitation.pupil_id,
-        role=PresenceRole.PUPIL, state=PresenceState.REMOVED).exists()
-
-
 def _held_page(request: HttpRequest, invitation: Invitation, kind: str) -> HttpResponseBase:
     rule = RuleId.NO_REJOIN_AFTER_REMOVAL if kind == "removed" else RuleId.REMOVAL_HOLD
     return _private(render(request, "live/join_held.html", {
@@ -68,9 +52,9 @@ def held_response(request: HttpRequest, invitation: Invitation) -> HttpResponseB
     """The kind "you cannot join" page for a pupil removed from this lesson or on a
     removal hold, or None. The link's own status page uses it too, so a removed pupil's
     link never says "the lesson is open"."""
-    if _removed_from_lesson(invitation):
+    if removed_from_lesson(invitation.lesson_id, invitation.pupil_id):
         return _held_page(request, invitation, "removed")
-    if _active_hold(invitation.pupil) is not None:
+    if active_hold(invitation.pupil) is not None:
         return _held_page(request, invitation, "hold")
     return None
 

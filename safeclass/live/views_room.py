@@ -22,8 +22,8 @@ from safeclass.lessons.models import Lesson
 from . import device
 from .checklist import ChecklistRefused, do_confirm_checklist, has_checklist, room_closed_reason
 from .consent import has_consent
-from .holds import active_hold
-from .models import CHECKLIST_ITEMS, LiveRun, Presence, PresenceRole, PresenceState
+from .holds import active_hold, removed_from_lesson
+from .models import CHECKLIST_ITEMS, LiveRun
 
 
 def _staff(request: HttpRequest) -> StaffUser:
@@ -99,12 +99,6 @@ def staff_room(request: HttpRequest, lesson_id: int) -> HttpResponseBase:
     }))
 
 
-def _removed_from_lesson(lesson_id: int, pupil_id: int) -> bool:
-    return Presence.objects.filter(lesson_id=lesson_id, pupil_id=pupil_id,
-                                   role=PresenceRole.PUPIL,
-                                   state=PresenceState.REMOVED).exists()
-
-
 @require_GET
 def pupil_room(request: HttpRequest, public_id: str) -> HttpResponseBase:
     invitation = access_invitation_for_session(request.session, public_id)
@@ -117,7 +111,7 @@ def pupil_room(request: HttpRequest, public_id: str) -> HttpResponseBase:
     raw = device.device_of_request(request)
     # No consent from this device, or removed / on hold: the join pages explain each case.
     if (raw is None or not has_consent(invitation, device.device_hash(raw))
-            or _removed_from_lesson(invitation.lesson_id, invitation.pupil_id)
+            or removed_from_lesson(invitation.lesson_id, invitation.pupil_id)
             or active_hold(invitation.pupil) is not None):
         return _no_store(redirect("live:join_check", public_id=invitation.public_id))
     response = render(request, "live/pupil_room.html", {
