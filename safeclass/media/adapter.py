@@ -476,26 +476,26 @@ class JanusMediaServer:
         """The Janus sessions with a handle attached with this core token."""
         return await self.sessions_with_tokens([token])
 
-    async def sessions_with_tokens(self, tokens: Collection[str]) -> list[int]:
-        """The Janus sessions with a handle attached with one of these core tokens.
+    async def _handles_with_tokens(self, tokens: Collection[str]) -> list[tuple[int, JSON]]:
+        """``(session_id, handle_info)`` for every handle attached with one of these core
+        tokens (admin ``list_sessions`` → ``list_handles`` → ``handle_info``).
 
-        Janus 1.1.2's admin ``handle_info`` names the token each handle was
-        attached with (our own handles, attached with the api secret, have none),
-        so this works without any event from Janus. It costs one admin request
-        per session and one per handle; sessions and handles that disappear
-        meanwhile are skipped.
-        """
+        Janus 1.1.2's ``handle_info`` names the token each handle was attached with (our
+        own handles, attached with the api secret, have none), so this works without any
+        event from Janus. It costs one admin request per session and one per handle;
+        sessions and handles that disappear meanwhile are skipped."""
         wanted = set(tokens)
         listed = await self._admin({"janus": "list_sessions"})
         sessions = [int(s) for s in listed.get("sessions") or [] if s != self._session_id]
         limit = asyncio.Semaphore(8)
 
-        async def holds_token(session_id: int) -> bool:
+        async def matching(session_id: int) -> list[tuple[int, JSON]]:
             async with limit:
                 try:
                     reply = await self._admin({"janus": "list_handles", "session_id": session_id})
                 except SessionGone:
-                    return False
+                    return []
+                found = []
                 for handle_id in reply.get("handles") or []:
                     body = {
                         "janus": "handle_info",
@@ -503,15 +503,20 @@ class JanusMediaServer:
                         "handle_id": handle_id,
                     }
                     try:
-                        info = await self._admin(body)
+                        info = (await self._admin(body)).get("info") or {}
                     except SessionGone:
                         continue
-                    if (info.get("info") or {}).get("token") in wanted:
-                        return True
-                return False
+                    if info.get("token") in wanted:
+                        found.append((session_id, info))
+                return found
 
-        found = await asyncio.gather(*(holds_token(s) for s in sessions))
-        return [s for s, hit in zip(sessions, found, strict=True) if hit]
+        per_session = await asyncio.gather(*(matching(s) for s in sessions))
+        return [hit for hits in per_session for hit in hits]
+
+    async def sessions_with_tokens(self, tokens: Collection[str]) -> list[int]:
+        """The Janus sessions with a handle attached with one of these core tokens."""
+        return sorted({session_id for session_id, _info in
+                       await self._handles_with_tokens(tokens)})
 
     async def publisher_streams(self, token: str,
                                 participant_id: str) -> list[dict[str, Any]] | None:
@@ -521,23 +526,11 @@ class JanusMediaServer:
 
         This is Janus' own view, so a client cannot hide a second audio or video track
         by reporting only one (the VideoRoom events carry no stream list)."""
-        for session_id in await self.sessions_with_tokens([token]):
-            try:
-                reply = await self._admin({"janus": "list_handles", "session_id": session_id})
-            except SessionGone:
-                continue
-            for handle_id in reply.get("handles") or []:
-                try:
-                    info = await self._admin({"janus": "handle_info", "session_id": session_id,
-                                              "handle_id": handle_id})
-                except SessionGone:
-                    continue
-                details = info.get("info") or {}
-                plugin = details.get("plugin_specific") or {}
-                if (details.get("token") == token and plugin.get("type") == "publisher"
-                        and str(plugin.get("id")) == participant_id):
-                    streams = plugin.get("streams") or []
-                    return [s for s in streams if isinstance(s, dict)]
+        for _session_id, info in await self._handles_with_tokens([token]):
+            plugin = info.get("plugin_specific") or {}
+            if plugin.get("type") == "publisher" and str(plugin.get("id")) == participant_id:
+                streams = plugin.get("streams") or []
+                return [s for s in streams if isinstance(s, dict)]
         return None
 
     async def destroy_session(self, session_id: int) -> None:
