@@ -185,6 +185,14 @@ async def closed(comm: WebsocketCommunicator) -> int:
             return int(output.get("code", 1000))
 
 
+def post_janus_events(client: Any, janus: JanusInstance, events: list[dict[str, Any]]) -> int:
+    """POST events to our endpoint as Janus' event handler does (basic auth)."""
+    right = base64.b64encode(f"janus-events:{janus.config.event_password}".encode()).decode()
+    return int(client.post(reverse("live:janus_events"), json.dumps(events),
+                           content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Basic {right}").status_code)
+
+
 def staff_path(lesson: Lesson) -> str:
     return f"/ws/lessons/{lesson.pk}/"
 
@@ -496,12 +504,9 @@ def test_a_stopped_camera_sends_the_pupil_back_to_waiting(lesson, invitations, t
     """Janus' events (posted to our endpoint) tie a publisher to its session and handle;
     a media event saying its video stopped revokes its media (camera-required)."""
     invitation = invitations[0]
-    right = base64.b64encode(f"janus-events:{janus.config.event_password}".encode()).decode()
 
     def post(events: list[dict[str, Any]]) -> int:
-        return int(client.post(reverse("live:janus_events"), json.dumps(events),
-                               content_type="application/json",
-                               HTTP_AUTHORIZATION=f"Basic {right}").status_code)
+        return post_janus_events(client, janus, events)
 
     async def scenario():
         host, second, pupil, presence = await two_staff_and_pupil(lesson, teacher, ta,
@@ -722,12 +727,9 @@ def test_a_second_video_added_later_is_caught_from_the_janus_event(
     """A pupil already in the lesson re-configures with a second video: Janus' event makes
     the server look again at Janus' own stream list and send the pupil back."""
     invitation = invitations[0]
-    right = base64.b64encode(f"janus-events:{janus.config.event_password}".encode()).decode()
 
     def post(events: list[dict[str, Any]]) -> int:
-        return int(client.post(reverse("live:janus_events"), json.dumps(events),
-                               content_type="application/json",
-                               HTTP_AUTHORIZATION=f"Basic {right}").status_code)
+        return post_janus_events(client, janus, events)
 
     async def scenario():
         host, second, pupil, presence = await two_staff_and_pupil(lesson, teacher, ta,
