@@ -104,7 +104,10 @@ INSTALLED_APPS = [
     "safeclass.lessons",
     "safeclass.invitations",
     "safeclass.live",
+    "safeclass.recordings",
     "safeclass.oversight",
+    "django_tasks",
+    "django_tasks_db",
     "safeclass.api",
 ]
 
@@ -257,6 +260,33 @@ JANUS_EVENT_USER = env("JANUS_EVENT_USER", "janus")
 # Test-only: how many real seconds one lesson minute lasts (60 in real life). Browser tests
 # set it to a few seconds so auto-end and the 5- and 1-minute warnings are tested quickly.
 LESSON_MINUTE_SECONDS = float(env("TEST_LESSON_MINUTE_SECONDS", "60"))
+
+# ------------------------------------------------------------------------ recordings
+# Janus writes a lesson's raw .mjr files into JANUS_RECORD_DIR/<recording folder>/ while it
+# records; after the lesson a background job turns them into one playable file, encrypts
+# everything into RECORDING_STORE_DIR and deletes the raw files. Plaintext exists only in
+# RECORDING_WORK_DIR (private) while a job runs. Neither folder may be web-served.
+RECORDING_STORE_DIR = Path(env("RECORDING_STORE_DIR", str(VAR_DIR / "recording-store")))
+RECORDING_WORK_DIR = Path(env("RECORDING_WORK_DIR", str(VAR_DIR / "recording-work")))
+# The age identity ("AGE-SECRET-KEY-1...") recordings are encrypted to. Set
+# SAFECLASS_RECORDING_KEY (or SAFECLASS_RECORDING_KEY_FILE) in production; in DEBUG a key is
+# made once in RECORDING_KEY_PATH (mode 0600) when none is set.
+RECORDING_KEY = env("RECORDING_KEY")
+RECORDING_KEY_PATH = VAR_DIR / "recording.key"
+# Disk space one publisher's recording needs per lesson minute (the room's bitrate caps:
+# 512 kbit/s of video + 64 kbit/s of audio ≈ 4.3 MB/min, rounded up).
+RECORDING_BYTES_PER_PUBLISHER_MINUTE = env_int("RECORDING_BYTES_PER_PUBLISHER_MINUTE",
+                                               5_000_000)
+# While recording is required, the raw files must grow at least once in this many seconds
+# (Janus may say "ok" and record nothing); otherwise staff are alerted and pupils wait.
+RECORDING_STALL_SECONDS = env_int("RECORDING_STALL_SECONDS", 10)
+# Post-processing runs in the app process by default; set false when separate workers run
+# `manage.py db_worker` (several app processes, a school trust).
+RECORDING_WORKER_IN_APP = env_bool("RECORDING_WORKER_IN_APP", True)
+
+# Background jobs (the django-tasks backport; its queue is a database table, so a job
+# survives a restart of the app).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 
