@@ -222,13 +222,14 @@ def check_lesson_request(
         rule = RuleId.SECOND_ADULT_OR_RECORDING
         if second is None:
             if not req.recorded:
-                # Only the second adult is offered as the fix: whether recording is
-                # available is the caller's business, and a second adult always works.
+                # Both fixes are offered: a second adult, or booking it as recorded
+                # (the live lesson then records throughout).
                 out.append(
                     Violation(
                         rule,
                         "Another member of staff must be in the lesson, or it must be "
-                        f"recorded ({rule}). Add a second member of staff.",
+                        f"recorded ({rule}). Add a second member of staff, or tick "
+                        "\"Record this lesson\".",
                         "second_staff",
                     )
                 )
