@@ -30,6 +30,9 @@ say "Adding the demo school if it is missing (seed_demo)."
 if [ "${SAFECLASS_DEMO_LESSON:-1}" != "0" ]; then
     say "Adding a demo live lesson that opens now (demo_lesson)."
     .venv/bin/python manage.py demo_lesson
+    # And one with a single member of staff: recorded from the first pupil admitted.
+    say "Adding a demo lesson with one adult, recorded (demo_lesson --one-adult)."
+    .venv/bin/python manage.py demo_lesson --one-adult
 fi
 
 # --- The media server (Janus) -------------------------------------------------------------

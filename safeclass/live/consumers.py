@@ -247,6 +247,7 @@ def _staff_intents() -> dict[str, Handler]:
         "show_rules": lambda a, c: s.show_rules(a),
         "lower_hand": lambda a, c: s.lower_hand_for(a, c.get("presence")),
         "published": lambda a, c: s.published(a, c.get("audio_mid"), c.get("video_mid")),
+        "recording": lambda a, c: s.set_recording(a, c.get("on")),
     }
 
 
@@ -349,6 +350,11 @@ class PupilConsumer(LiveConsumer):
         elif intent == "published":
             await services.published(self.presence_id, content.get("audio_mid"),
                                      content.get("video_mid"))
+        elif intent == "recording":
+            # Only the host starts or stops recording (host-only-recording): refused and
+            # audited like every other forbidden pupil intent.
+            raise LiveRefused("not_allowed", services.RULE_HOST_ONLY_RECORDING,
+                              _("Only the host can start or stop recording."))
         elif intent in PUPIL_FORBIDDEN_RULES:
             raise LiveRefused("not_allowed", PUPIL_FORBIDDEN_RULES[intent],
                               _("Pupils cannot do that in a lesson."))

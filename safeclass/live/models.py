@@ -48,9 +48,24 @@ class LiveRun(models.Model):
     rules_shown_at = models.DateTimeField(null=True, blank=True)
     warned_5_at = models.DateTimeField(null=True, blank=True)
     warned_1_at = models.DateTimeField(null=True, blank=True)
+    # Recording (second-adult-or-recording): whether Janus records the room now, whether
+    # the host asked for it (with two staff present), and the last problem staff must see
+    # ("" none, else a RecordingProblem) — pupils come in with one adult only while
+    # recording works.
+    recording_on = models.BooleanField(default=False)
+    host_wants_recording = models.BooleanField(default=False)
+    recording_problem = models.CharField(max_length=20, blank=True)
+    recording_problem_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"live run of lesson {self.lesson_id}"
+
+
+class RecordingProblem(models.TextChoices):
+    DISK_SHORT = "disk_short", _("There is not enough disk space to record the lesson.")
+    START_FAILED = "start_failed", _("The video server could not start recording.")
+    STALLED = "stalled", _("The recording stopped growing.")
+    DISK_FULL = "disk_full", _("The recording disk is full.")
 
 
 class PresenceRole(models.TextChoices):
@@ -234,6 +249,7 @@ class IncidentKind(models.TextChoices):
     CAMERA_STOPPED = "camera_stopped", _("A pupil's camera stopped")
     MEDIA_REFUSED = "media_refused", _("The media server refused something it should")
     STAFF_DROPPED = "staff_dropped", _("All staff dropped out")
+    RECORDING_FAILED = "recording_failed", _("Recording failed while it was needed")
 
 
 class Incident(models.Model):

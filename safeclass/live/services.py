@@ -48,6 +48,7 @@ from safeclass.live.models import (
 from safeclass.media import errors as media_errors
 from safeclass.media.adapter import close_sessions, new_participant_token, remove_participant
 from safeclass.media.node import media_server
+from safeclass.policy.recording import may_admit_pupils
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ RULE_SECOND_ADULT = "second-adult-or-recording"
 RULE_STAFF_ONLY = "staff-host-only"
 RULE_NO_REJOIN = "no-rejoin-after-removal"
 RULE_CAMERA = "camera-required"
+RULE_HOST_ONLY_RECORDING = "host-only-recording"
 
 
 class LiveRefused(Exception):
@@ -278,6 +280,11 @@ async def open_room(lesson_id: int, user_id: int) -> LiveRun:
         except media_errors.RoomExists:
             pass  # a colleague connecting at the same moment created it
     await _record_open(lesson_id, user_id)
+    if needs_room:
+        from safeclass.live import recording  # it imports this module
+
+        # Room on disk to record the whole lesson? Staff are alerted now if not.
+        await recording.check_disk_at_open(lesson_id)
     from safeclass.live import clock  # the clock imports this module
 
     clock.ensure_clock(lesson_id)
@@ -326,6 +333,7 @@ async def staff_join(lesson_id: int, user_id: int, channel_name: str) -> Presenc
         await send_to(channel, {"type": "media_revoked", "reason": "replaced"}, close=True)
     await send_to(channel_name, media_message(presence, run.lesson.room_id))
     await refresh(lesson_id)
+    await _reconcile_recording(lesson_id)
     return presence
 
 
@@ -388,8 +396,7 @@ def _check_admit(actor_id: int, target_id: Any) -> tuple[Presence, Presence, Liv
     target = _target(actor, target_id)
     if target.state != PresenceState.WAITING:
         raise LiveRefused("not_waiting", None, _("That pupil is already in the lesson."))
-    # Recording does not exist yet, so two adults are the only way (invariant 5).
-    if _staff_connected(actor.lesson_id) < 2:
+    if _staff_connected(actor.lesson_id) < 1:
         raise LiveRefused("not_allowed", RULE_SECOND_ADULT,
                           _("A second adult must be in the lesson before pupils come in."))
     run = _run(actor.lesson_id)
@@ -409,6 +416,15 @@ def _record_admit(actor: Presence, target_id: int, token: str,
         target = Presence.objects.get(pk=target_id)
         if target.state != PresenceState.WAITING:
             return None, []
+        # Checked again here, where admissions are serialised: two adults, or a recording
+        # that is running (second-adult-or-recording, invariant 5).
+        run = LiveRun.objects.get(lesson=lesson)
+        if not may_admit_pupils(staff_present=_staff_connected(lesson.pk),
+                                recording_works=run.recording_on
+                                and not run.recording_problem):
+            raise LiveRefused("not_allowed", RULE_SECOND_ADULT, _(
+                "A second adult must be in the lesson, or the lesson must be recorded, "
+                "before pupils come in."))
         now = _now()
         closed = []
         for other in Presence.objects.filter(pk__in=others, state__in=ACTIVE_STATES):
@@ -429,6 +445,11 @@ def _record_admit(actor: Presence, target_id: int, token: str,
 
 async def admit(actor_id: int, target_id: Any) -> None:
     actor, target, run, others = await _check_admit(actor_id, target_id)
+    from safeclass.live import recording  # it imports this module
+
+    # With one adult, recording must run BEFORE the pupil's token is allowed, so the
+    # recording covers the pupil from the first moment (refused if it cannot start).
+    await recording.ensure_for_admission(actor.lesson_id, actor.staff_id)
     for other in others:
         # Admitting a second device disconnects the first one, at Janus first.
         await _revoke_at_janus(await database_sync_to_async(_revoke_of)(other))
@@ -436,15 +457,23 @@ async def admit(actor_id: int, target_id: Any) -> None:
     token = new_participant_token()
     await media.add_token(token)
     await media.allow(run.lesson.room_id, run.room_secret, [token])
-    admitted, closed = await _record_admit(actor, target.pk, token, [o.pk for o in others])
+    unused = Revoke(run.lesson.room_id, run.room_secret, target.publisher_id, token)
+    try:
+        admitted, closed = await _record_admit(actor, target.pk, token,
+                                               [o.pk for o in others])
+    except LiveRefused:
+        await _revoke_at_janus(unused)  # recording stopped meanwhile: no way in
+        await _reconcile_recording(actor.lesson_id)
+        raise
     if admitted is None:  # a colleague admitted or removed it meanwhile
-        await _revoke_at_janus(Revoke(run.lesson.room_id, run.room_secret,
-                                      target.publisher_id, token))
+        await _revoke_at_janus(unused)
+        await _reconcile_recording(actor.lesson_id)
         return
     for channel in closed:
         await send_to(channel, {"type": "media_revoked", "reason": "replaced"}, close=True)
     await send_to(admitted.channel_name, media_message(admitted, run.lesson.room_id))
     await refresh(actor.lesson_id)
+    await _reconcile_recording(actor.lesson_id)
 
 
 async def admit_all(actor_id: int) -> None:
@@ -460,10 +489,27 @@ async def admit_all(actor_id: int) -> None:
 
 @database_sync_to_async
 def _check_second_adult(actor_id: int) -> None:
+    # "Admit all" with nobody waiting: say so only if pupils could not come in anyway.
     actor = _staff_actor(actor_id)
-    if _staff_connected(actor.lesson_id) < 2:
-        raise LiveRefused("not_allowed", RULE_SECOND_ADULT,
-                          _("A second adult must be in the lesson before pupils come in."))
+    run = _run(actor.lesson_id)
+    if (_staff_connected(actor.lesson_id) < 2 and run.recording_problem
+            and not run.recording_on):
+        raise LiveRefused("not_allowed", RULE_SECOND_ADULT, _(
+            "The lesson cannot be recorded right now, so pupils can come in only while a "
+            "second adult is here."))
+
+
+async def _reconcile_recording(lesson_id: int) -> None:
+    from safeclass.live import recording  # it imports this module
+
+    await recording.reconcile_recording(lesson_id)
+
+
+async def set_recording(actor_id: int, on: Any) -> None:
+    """The host's Start / Stop recording button (host-only-recording)."""
+    from safeclass.live import recording  # it imports this module
+
+    await recording.set_recording(actor_id, on)
 
 
 # -------------------------------------------------------------------- publishing
@@ -595,6 +641,8 @@ async def _moderate(actor_id: int, target_id: Any, stream: str, mute: bool, acti
 async def mute(actor_id: int, target_id: Any) -> None:
     target = await _moderate(actor_id, target_id, "audio", True, "live.muted",
                              may_speak=False, audio_muted=True)
+    await send_to(target.channel_name, {"type": "announce",
+                                        "text": _("Your teacher has muted you.")})
     await refresh(target.lesson_id)
 
 
@@ -686,6 +734,7 @@ async def remove(actor_id: int, target_id: Any, *, outsider: bool = False) -> No
         "type": "removed", "message": _("A teacher has removed you from this lesson.")},
         close=True)
     await refresh(actor.lesson_id)
+    await _reconcile_recording(actor.lesson_id)
 
 
 async def remove_and_end(actor_id: int, target_id: Any) -> None:
@@ -785,6 +834,13 @@ async def end(actor_id: int | None, *, reason: str = "host", lesson_id: int | No
     run, revokes, ended = await _record_end(actor_id, lesson_id, reason)
     if not ended:
         return
+    from safeclass.live import recording  # it imports this module
+
+    # Recording stops at Janus before the room goes, then is queued for processing.
+    try:
+        await recording.lesson_over(lesson_id, run)
+    except Exception:
+        log.exception("ending lesson %s: closing the recording failed", lesson_id)
     # The lesson has ended in our records whatever Janus says next; a Janus failure here
     # is logged and the pages are still told (destroying the room ends all media anyway).
     try:
@@ -857,6 +913,20 @@ async def show_rules(actor_id: int) -> None:
 # ------------------------------------------------------------------- leaving
 
 
+def _send_pupils_back(lesson_id: int) -> list[tuple[str, Revoke | None]]:
+    """Every admitted pupil back to the waiting room (inside the caller's transaction);
+    returns what to revoke at Janus and whom to tell, for the caller to do next."""
+    back: list[tuple[str, Revoke | None]] = []
+    for pupil in Presence.objects.filter(lesson_id=lesson_id, role=PresenceRole.PUPIL,
+                                         state=PresenceState.ADMITTED):
+        back.append((pupil.channel_name, _revoke_of(pupil)))
+        pupil.state, pupil.janus_token, pupil.published = PresenceState.WAITING, "", False
+        pupil.audio_muted = pupil.may_speak = False
+        pupil.save(update_fields=["state", "janus_token", "published", "audio_muted",
+                                  "may_speak"])
+    return back
+
+
 @database_sync_to_async
 def _record_leave(presence_id: int, channel_name: str) -> tuple[Presence | None, Revoke | None,
                                                                  list[tuple[str, Revoke | None]]]:
@@ -876,15 +946,7 @@ def _record_leave(presence_id: int, channel_name: str) -> tuple[Presence | None,
         if presence.role == PresenceRole.STAFF and _staff_connected(presence.lesson_id) == 0:
             # No adult is left: every admitted pupil goes back to the waiting room, media
             # stopped at Janus, until staff admit them again.
-            for pupil in Presence.objects.filter(lesson_id=presence.lesson_id,
-                                                 role=PresenceRole.PUPIL,
-                                                 state=PresenceState.ADMITTED):
-                back.append((pupil.channel_name, _revoke_of(pupil)))
-                pupil.state, pupil.janus_token, pupil.published = (
-                    PresenceState.WAITING, "", False)
-                pupil.audio_muted = pupil.may_speak = False
-                pupil.save(update_fields=["state", "janus_token", "published", "audio_muted",
-                                          "may_speak"])
+            back = _send_pupils_back(presence.lesson_id)
             LiveRun.objects.filter(lesson_id=presence.lesson_id).update(staff_absent_since=now)
             if back:
                 _audit("live.staff_absent", None, presence.lesson, pupils_back=len(back))
@@ -907,6 +969,8 @@ async def leave(presence_id: int, channel_name: str) -> None:
         await _revoke_at_janus(pupil_revoke)
         await send_to(channel, {"type": "media_revoked", "reason": "staff_absent"})
     await refresh(presence.lesson_id)
+    # The second adult leaving with pupils in starts recording now (not on a timer).
+    await _reconcile_recording(presence.lesson_id)
 
 
 # -------------------------------------------------------------- camera stopped
@@ -949,5 +1013,6 @@ async def camera_stopped(presence_id: int, why: str) -> None:
         return
     await send_to(presence.channel_name, {"type": "media_revoked", "reason": "camera"})
     await refresh(presence.lesson_id)
+    await _reconcile_recording(presence.lesson_id)
 
 

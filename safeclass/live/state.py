@@ -21,7 +21,9 @@ from safeclass.live.models import (
     Presence,
     PresenceRole,
     PresenceState,
+    RecordingProblem,
 )
+from safeclass.policy.recording import recording_decision
 
 
 def _iso(value: Any) -> str | None:
@@ -96,6 +98,9 @@ def snapshot(presence_id: int) -> dict[str, Any]:
         if run is not None and run.staff_absent_since is not None and pupils:
             alerts.append({"kind": "staff_absent", "presence": None, "text": _(
                 "All staff left, so the pupils went back to the waiting room.")})
+        if run is not None and run.recording_problem:
+            alerts.append({"kind": "recording_problem", "presence": None,
+                           "text": _recording_problem_text(run.recording_problem)})
 
     notices = [{"text": n.text, "at": _iso(n.posted_at), "by": n.author.full_name}
                for n in Notice.objects.filter(lesson=lesson).select_related("author")]
@@ -118,4 +123,45 @@ def snapshot(presence_id: int) -> dict[str, Any]:
         "feeds": feeds,
         "notices": notices,
         "alerts": alerts,
+        "recording": _recording(run, lesson, staff, pupils, is_staff,
+                                is_staff and me.staff_id == host_id),
     }
+
+
+def _recording_problem_text(problem: str) -> str:
+    if problem == RecordingProblem.DISK_SHORT:
+        return _("There is not enough disk space to record this lesson, so pupils can "
+                 "come in only while two adults are here.")
+    return _("Recording is not working, so pupils can come in only while two adults are "
+             "here. Any pupils in the lesson went back to the waiting room.")
+
+
+def _recording(run: LiveRun | None, lesson: Lesson, staff: list[Presence],
+               pupils: list[Presence], is_staff: bool, is_host: bool) -> dict[str, Any]:
+    """Whether the lesson is being recorded; for staff also why, and for the host
+    whether the Start / Stop button works (second-adult-or-recording)."""
+    on = bool(run and run.recording_on)
+    if not is_staff:
+        return {"on": on}
+    admitted = sum(1 for p in pupils if p.state == PresenceState.ADMITTED)
+    decision = recording_decision(staff_present=len(staff), pupils_admitted=admitted,
+                                  booked_recorded=lesson.recorded,
+                                  host_wants=bool(run and run.host_wants_recording))
+    if decision.required:
+        why = _("Only one adult is here, so the lesson must be recorded.")
+    elif lesson.recorded and on:
+        why = _("This lesson was booked as recorded, so it is recorded until the end.")
+    elif lesson.recorded:
+        why = _("This lesson was booked as recorded: recording starts when the first "
+                "pupil comes in.")
+    elif on:
+        why = _("Recording is not required now, so the host can stop it.")
+    elif len(staff) >= 2:
+        why = _("Two adults are here, so recording is not needed. The host can start it.")
+    else:
+        why = _("Recording starts by itself when a pupil comes in while only one adult "
+                "is here.")
+    return {"on": on, "required": decision.required, "why": why,
+            "problem": (run.recording_problem or None) if run else None,
+            "can_start": is_host and decision.host_may_toggle and not on,
+            "can_stop": is_host and decision.host_may_toggle and on}

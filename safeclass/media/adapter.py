@@ -46,6 +46,8 @@ JSON = dict[str, Any]
 
 #: Room ids are 128 random bits as 32 hex characters (VideoRoom string_ids).
 ROOM_ID_HEX_CHARS = 32
+# Janus' per-publisher bitrate cap in every lesson room (bits per second).
+ROOM_BITRATE = 512_000
 
 
 def new_room_id() -> str:
@@ -390,6 +392,9 @@ class JanusMediaServer:
                 "require_pvtid": True,
                 "notify_joining": True,
                 "publishers": publishers,
+                # Each publisher's bitrate cap (bits/s): bounds the bandwidth and the
+                # disk a recording needs (RECORDING_BYTES_PER_PUBLISHER_MINUTE).
+                "bitrate": ROOM_BITRATE,
                 "record": False,
                 "lock_record": True,
                 "rec_dir": self.idle_record_dir,

@@ -65,7 +65,7 @@ def test_it_lists_active_holds_with_a_clear_link_for_slt(client, request, who, h
     assert "Amir Khan" in body and "Year 4 Oak" in body and "Spelling" in body
     assert "Tess Teacher" in body and "Rude to classmates" in body
     assert clear_url(hold) in body
-    assert "<caption>1 pupil on hold" in body
+    assert '<caption id="active-caption">1 pupil on hold' in body
     assert 'scope="col"' in body and 'scope="row"' in body
 
 
@@ -208,7 +208,7 @@ def test_it_lists_incidents_for_the_head_dsl_and_slt(client, request, who, incid
     assert "Someone who should not be there was removed" in body
     assert "An adult nobody knew joined." in body and "Tia Assistant" in body
     assert reverse("lessons:detail", args=[lesson.pk]) in body
-    assert "<caption>1 incident" in body
+    assert '<caption id="incidents-caption">1 incident' in body
 
 
 def test_a_dsl_alone_sees_incidents(client, school, incident):
@@ -231,7 +231,7 @@ def test_it_never_shows_another_schools_incidents(client, head, incident, outsid
                         summary="Not yours to see", actor=outsider)
     client.force_login(head)
     body = client.get(INCIDENTS).content.decode()
-    assert "Not yours to see" not in body and "<caption>1 incident" in body
+    assert "Not yours to see" not in body and '<caption id="incidents-caption">1 incident' in body
 
 
 # Navigation -------------------------------------------------------------------------------

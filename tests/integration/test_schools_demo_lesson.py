@@ -49,3 +49,22 @@ def test_it_adds_an_approved_lesson_whose_links_open_now_and_replaces_the_last_o
     assert invitation is not None
     assert link_state(invitation, timezone.now()).state == "withdrawn"
     assert Lesson.objects.filter(status=LessonStatus.APPROVED).count() == 1
+
+
+def test_the_one_adult_demo_is_booked_as_recorded_with_other_pupils():
+    call_command("seed_demo", stdout=io.StringIO())
+    _demo_lesson()
+    out = io.StringIO()
+    call_command("demo_lesson", "--one-adult", stdout=out)
+    two, one = (Lesson.objects.get(status=LessonStatus.APPROVED, second_staff__isnull=flag)
+                for flag in (False, True))
+    assert one.host.email == "teacher@oakfield.example" and one.recorded
+    assert not two.recorded
+    assert one.pupils.count() == 2
+    assert not set(one.pupils.all()) & set(two.pupils.all())
+    tokens = re.findall(r"/join/([A-Za-z0-9_-]+)/", out.getvalue())
+    assert len(tokens) == 2 and "recorded" in out.getvalue()
+    for token in tokens:
+        invitation = resolve_token(token)
+        assert invitation is not None and invitation.lesson_id == one.pk
+        assert link_state(invitation, timezone.now()).state == "open"
