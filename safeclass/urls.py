@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lessons/", include("safeclass.lessons.urls")),
     path("join/", include("safeclass.invitations.urls")),
     path("oversight/", include("safeclass.oversight.urls")),
+    path("recordings/", include("safeclass.recordings.urls")),
     path("api/v1/", include("safeclass.api.urls")),
 ]
 

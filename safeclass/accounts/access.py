@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from safeclass.invitations.models import Invitation
     from safeclass.lessons.models import Lesson
     from safeclass.live.models import RemovalHold
+    from safeclass.recordings.models import Recording, RecordingFile
     from safeclass.schools.models import Group, Pupil
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -45,6 +46,11 @@ SEE_HOLDS = ("slt", "dsl")
 CLEAR_HOLDS = ("slt",)
 # Incidents from live lessons: the head (approver) and the DSL, and SLT.
 SEE_INCIDENTS = ("approver", "dsl", "slt")
+# Lesson recordings: the lesson's host, and SLT and the DSL of its school, watch and
+# download; nobody else (not other teachers, admins, approvers, pupils or parents). Only
+# the DSL keeps a recording past retention with a hold (child-protection records).
+WATCH_ALL_RECORDINGS = ("slt", "dsl")
+HOLD_RECORDINGS = ("dsl",)
 
 
 def require_role(user: StaffUser, roles: tuple[str, ...]) -> None:
@@ -190,3 +196,63 @@ def access_hold_for_user(user: StaffUser, hold_id: int | str) -> RemovalHold:
                 .get(pk=int(hold_id), school_id=user.school_id))
     except (RemovalHold.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# --------------------------------------------------------------------------- recordings
+
+
+def may_watch_recording(user: StaffUser, recording: Recording) -> bool:
+    """The host of the recorded lesson, or SLT / the DSL of its school."""
+    if not user.is_authenticated or recording.school_id != user.school_id:
+        return False
+    return user.has_role(*WATCH_ALL_RECORDINGS) or user.pk == recording.lesson.host_id
+
+
+def may_hold_recording(user: StaffUser, recording: Recording) -> bool:
+    return may_watch_recording(user, recording) and user.has_role(*HOLD_RECORDINGS)
+
+
+def may_list_recordings(user: StaffUser) -> bool:
+    """Who has a recordings page: SLT and the DSL (the school's), teachers (the lessons
+    they hosted), and anyone else who hosted a recorded lesson."""
+    from safeclass.recordings.models import Recording
+
+    if not user.is_authenticated:
+        return False
+    if user.has_role(*WATCH_ALL_RECORDINGS, "teacher"):
+        return True
+    return Recording.objects.filter(school_id=user.school_id, lesson__host_id=user.pk).exists()
+
+
+def access_recording_for_user(user: StaffUser, public_id: Any) -> Recording:
+    """A recording the user may watch: the same 404 for one that does not exist, one of
+    another school and one of a lesson they did not host (unless SLT or DSL)."""
+    import uuid
+
+    from safeclass.recordings.models import Recording
+
+    try:
+        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+        recording = (Recording.objects
+                     .select_related("school", "lesson", "lesson__host", "held_by")
+                     .get(public_id=key, school_id=user.school_id))
+    except (Recording.DoesNotExist, ValueError, TypeError, AttributeError):
+        raise Http404 from None
+    if not may_watch_recording(user, recording):
+        raise Http404
+    return recording
+
+
+def access_recording_file_for_user(user: StaffUser, public_id: Any,
+                                   file_id: int | str) -> RecordingFile:
+    """One stored file of a recording the user may watch (404 as above, and for a file
+    of another recording)."""
+    from safeclass.recordings.models import RecordingFile
+
+    recording = access_recording_for_user(user, public_id)
+    try:
+        found = RecordingFile.objects.get(pk=int(file_id), recording_id=recording.pk)
+    except (RecordingFile.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    found.recording = recording
+    return found

@@ -25,6 +25,8 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         links.append((_("Removal holds"), reverse("live:holds")))
     if user.has_role(*access.SEE_INCIDENTS):
         links.append((_("Incidents"), reverse("live:incidents")))
+    if access.may_list_recordings(user):
+        links.append((_("Recordings"), reverse("recordings:list")))
     links.append((_("Policy"), reverse("schools:policy")))
     if user.has_role("admin"):
         links.append((_("School"), reverse("schools:settings")))

@@ -16,8 +16,12 @@ EXCLUDED: dict[str, str] = {
     "web:healthz": "health check for the load balancer: JSON, not a page",
     "live:janus_events": "Janus event handler: POST only, JSON in, 204 out",
     "accounts:calendar_feed": "the calendar feed: text/calendar (.ics), not a page",
+    "recordings:media": "the player's video stream (byte ranges), not a page",
+    "recordings:download": "POST: a WebM file download, not a page",
+    "recordings:lesson_progress": "JSON the lesson page polls for the recording's progress",
     # POST-only actions that only redirect to a page checked elsewhere.
     "lessons:approve": "POST action; redirects to lessons:detail (checked)",
+    "recordings:release_hold": "POST action; redirects to recordings:detail (checked)",
     "accounts:token_revoke": "POST action; redirects to accounts:security (checked)",
     "accounts:staff_resend": "POST action; redirects to accounts:staff_edit (checked)",
     "schools:roster_import_confirm": "POST action from the import preview; redirects to "
@@ -70,6 +74,8 @@ COVERED: frozenset[str] = frozenset({
     # oversight
     "oversight:register", "oversight:audit", "live:holds", "live:clear_hold",
     "live:incidents",
+    # recordings
+    "recordings:list", "recordings:detail", "recordings:hold",
     # the parent's link and the pupil's join pages
     "invitations:open", "invitations:status", "live:join_check", "live:join_rules",
     "live:join_consent", "live:pupil_room",

@@ -78,8 +78,30 @@ with transaction.atomic():
     record_incident(lesson=live, kind=IncidentKind.PUPIL_REMOVED,
                     summary="A pupil was removed (accessibility test)", actor=lead)
 pupil = Pupil.objects.get(school=school, reference="A11Y-1")
+# A recording of the live lesson, ready to watch: a small real WebM in the real store.
+import subprocess, tempfile
+from pathlib import Path
+from safeclass.recordings import keys, paths, store
+from safeclass.recordings.models import Recording, RecordingFile
+recording = Recording.objects.create(lesson=live, school=school, status="ready",
+                                     started_at=timezone.now(),
+                                     lesson_ended_at=timezone.now(), duration_seconds=2)
+with tempfile.TemporaryDirectory() as scratch:
+    source = Path(scratch) / "lesson.webm"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc=size=320x240:rate=10:duration=2", "-f", "lavfi", "-i",
+                    "sine=duration=2", "-c:v", "libvpx", "-c:a", "libopus", "-shortest",
+                    str(source)], check=True)
+    stored = store.write_file(paths.make_private_dir(paths.store_dir(recording)), "lesson",
+                              source, recipient=keys.recipient())
+RecordingFile.objects.create(recording=recording, kind="lesson", store_name=stored.store_name,
+                             label="Whole lesson", media_type="video/webm",
+                             plain_size=stored.plain_size, sha256=stored.sha256,
+                             segment_size=stored.segment_size,
+                             segment_count=stored.segment_count, duration_seconds=2)
 result = {"live": live.pk, "pending": pending.pk, "hold": hold.pk, "group": group.pk,
-          "pupil": pupil.pk, "lead": lead.email, "second_id": second.pk, "links": by_name}
+          "pupil": pupil.pk, "lead": lead.email, "second_id": second.pk, "links": by_name,
+          "recording": str(recording.public_id)}
 """
 
 # The "too many wrong links" page: the view, run in a Django test client with its own
@@ -240,6 +262,9 @@ def test_every_page_has_no_axe_violations(app_server: AppServer, a11y_data: dict
         (f"/oversight/holds/{a11y_data['hold']}/clear/", "live:clear_hold"),
         ("/oversight/incidents/", "live:incidents"),
         (f"/lessons/{pending}/room/checklist/", "live:checklist"),  # closed: not approved
+        ("/recordings/", "recordings:list"),
+        (f"/recordings/{a11y_data['recording']}/", "recordings:detail"),
+        (f"/recordings/{a11y_data['recording']}/hold/", "recordings:hold"),
     ]
     for url, name in staff_pages:
         page.goto(url)
@@ -259,7 +284,8 @@ def test_every_page_has_no_axe_violations(app_server: AppServer, a11y_data: dict
                       ("/school/roster/import/", "schools:roster_import"),
                       ("/school/roster/classes/new/", "schools:group_new"),
                       ("/school/roster/pupils/new/", "schools:pupil_new"),
-                      (f"/oversight/holds/{a11y_data['hold']}/clear/", "live:clear_hold")]:
+                      (f"/oversight/holds/{a11y_data['hold']}/clear/", "live:clear_hold"),
+                      (f"/recordings/{a11y_data['recording']}/hold/", "recordings:hold")]:
         page.goto(url)
         page.locator("main form[method=post] button[type=submit]").last.click()
         page.wait_for_load_state("load")
