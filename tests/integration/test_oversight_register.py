@@ -40,7 +40,7 @@ def test_it_shows_every_lesson_of_the_school_to_oversight_roles(client, request,
     body = response.content.decode()
     assert "Teacher one&#x27;s lesson" in body
     assert "Teacher two&#x27;s lesson" in body
-    assert "<caption>2 lessons" in body
+    assert '<caption id="register-caption">2 lessons' in body
     # Status in words, not colour alone.
     assert "Waiting for approval" in body and "Approved" in body
 
