@@ -109,6 +109,12 @@
 
   function restoreFocus() {
     if (lastFocus && document.body.contains(lastFocus)) { lastFocus.focus(); }
+    else if (lastFocus) {
+      // The button that opened the dialog is gone (its pupil was removed): focus the
+      // list's heading rather than letting focus fall to the page.
+      var heading = $("pupils-title") || root.querySelector("h1");
+      if (heading) { heading.tabIndex = -1; heading.focus(); }
+    }
     lastFocus = null;
   }
 
@@ -410,13 +416,54 @@
       });
   }
 
+  // Said to staff when a hand goes up or someone starts waiting, so a screen-reader user
+  // need not keep reading the lists.
+  var handsBefore = null;
+  var waitingBefore = null;
+
+  function announceStaffNews(pupils) {
+    var hands = {};
+    var waiting = {};
+    pupils.forEach(function (p) {
+      if (p.hand_raised) { hands[p.presence] = true; }
+      if (p.state === "waiting") { waiting[p.presence] = true; }
+    });
+    if (handsBefore !== null) {
+      pupils.forEach(function (p) {
+        if (hands[p.presence] && !handsBefore[p.presence]) {
+          announce(t("news_hand", { name: p.name }), false);
+        }
+        if (waiting[p.presence] && !waitingBefore[p.presence]) {
+          announce(t("news_waiting", { name: p.name }), false);
+        }
+      });
+    }
+    handsBefore = hands;
+    waitingBefore = waiting;
+  }
+
+  // When the element with focus disappears with its pupil (admitted, removed, left),
+  // focus goes to that list's heading instead of falling to the page.
+  function keepFocusIn(listId, headingId, change) {
+    var list = $(listId);
+    var had = list.contains(document.activeElement);
+    change();
+    if (had && !list.contains(document.activeElement) && !document.querySelector("dialog[open]")) {
+      var heading = $(headingId);
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }
+
   function renderStaff(state, feeds, me) {
     var pupils = state.pupils || [];
+    announceStaffNews(pupils);
     var waiting = pupils.filter(function (p) { return p.state === "waiting"; });
     var admitted = pupils.filter(function (p) { return p.state === "admitted"; });
     $("waiting-count").textContent = String(waiting.length);
     $("admitted-count").textContent = String(admitted.length);
     $("admit-all").disabled = waiting.length === 0;
+    keepFocusIn("waiting-list", "waiting-title", function () {
     reconcile($("waiting-list"), waiting, function (p) { return p.presence; }, function () {
       var li = el("li", { className: "room-waiting-item" });
       li.appendChild(el("span", { className: "room-name" }));
@@ -449,6 +496,8 @@
         return el("li", { className: "hint" }, t("nobody_waiting"));
       }, function () {});
     }
+    });
+    keepFocusIn("pupil-tiles", "pupils-title", function () {
     reconcile($("pupil-tiles"), admitted, function (p) { return p.presence; }, function () {
       return makeTile(true);
     }, function (tile, p) {
@@ -459,6 +508,7 @@
       var paused = !!(state.lesson && state.lesson.paused);
       tile.setAttribute("data-stopped", p.video_stopped || paused ? "1" : "0");
       setTileFeed(tile, p.feed, feeds);
+    });
     });
     renderStaffTiles(state, feeds, me);
 
@@ -521,6 +571,45 @@
     });
   }
 
+  // Recording (second-adult-or-recording): the indicator is words with a dot, shown to
+  // everyone; a change is said in the live region. Staff also see why, and the host a
+  // Start / Stop button only when the server says it may be used.
+  var recordingBefore = null;
+  var alertsBefore = {};
+
+  function renderRecording(state) {
+    var rec = state.recording || {};
+    var on = !!rec.on;
+    show($("recording-indicator"), on);
+    if (recordingBefore === null) {
+      if (on) { announce(t("recording_now"), false); }
+    } else if (recordingBefore !== on) {
+      announce(on ? t("recording_started") : t("recording_stopped"));
+    }
+    recordingBefore = on;
+    if (!isStaff) { return; }
+    var status = $("recording-status");
+    status.textContent = on ? t("recording_on") : t("recording_off");
+    status.classList.toggle("room-recording-status-on", on);
+    $("recording-why").textContent = rec.why || "";
+    var toggle = $("recording-toggle");
+    var may = !!(rec.can_start || rec.can_stop);
+    show($("recording-toggle-wrap"), may);
+    toggle.textContent = rec.can_stop ? t("stop_recording") : t("start_recording");
+    toggle.setAttribute("data-on", rec.can_stop ? "false" : "true");
+  }
+
+  function announceNewAlerts(state) {
+    // A recording problem is said out loud at once, not only listed.
+    var now = {};
+    (state.alerts || []).forEach(function (a) {
+      var key = a.kind + "|" + a.text;
+      now[key] = true;
+      if (a.kind === "recording_problem" && !alertsBefore[key]) { announce(a.text); }
+    });
+    alertsBefore = now;
+  }
+
   var admittedBefore = false;
   var RULES_SEEN_KEY = "safeclass.rules." + root.dataset.wsPath;
 
@@ -530,6 +619,8 @@
     var feeds = (state.feeds || []).map(String);
     media.setFeeds(feeds);
     if (isStaff) { renderStaff(state, feeds, me); } else { renderPupil(state, feeds, me); }
+    renderRecording(state);
+    if (isStaff) { announceNewAlerts(state); }
     renderNotices(state.notices);
     renderTime();
     if (!isStaff && me.state === "admitted" && !admittedBefore) {
@@ -545,6 +636,9 @@
   }
 
   function finish(text) {
+    // A dialog left open would sit over the "lesson over" message and keep focus there.
+    [rulesDialog, confirmDialog].forEach(function (d) { if (d && d.open) { d.close(); } });
+    lastFocus = null;
     media.stop();
     socket.close();
     show($("room-waiting"), false);
@@ -552,6 +646,7 @@
     var columns = root.querySelector(".room-columns");
     if (isStaff && columns) { show(columns, false); }
     show(root.querySelector(".room-alerts"), false);
+    show($("recording-indicator"), false);
     show($("room-paused"), false);
     show($("room-warning"), false);
     if (announceBox) { clearTimeout(announce.timer); show(announceBox, false); }
@@ -661,6 +756,11 @@
       confirmAction(t("confirm_end")).then(function (yes) {
         if (yes) { socket.send({ intent: "end" }); }
       });
+    });
+    on("recording-toggle", function () {
+      // No confirmation either way: stopping can be undone with one press.
+      var start = $("recording-toggle").getAttribute("data-on") === "true";
+      socket.send({ intent: "recording", on: start });
     });
     on("share-screen", function () {
       if (media.screen) { media.stopScreen(); } else { media.startScreen(); }
