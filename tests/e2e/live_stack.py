@@ -16,10 +16,20 @@ never touch the machine's real interfaces. So :func:`start_live_stack`:
 4. starts Janus inside the namespace, then the app server (a fresh SQLite database,
    migrated and seeded) with the SAFECLASS_JANUS_* settings pointing at that Janus;
 5. makes a fake camera (``.y4m``, 320x240 at 15 fps, 5 s, with a running timestamp) and
-   microphone (``.wav``, a 440 Hz tone) once, for Chromium's fake capture devices.
+   microphone (``.wav``, a 440 Hz tone) once, for Chromium's fake capture devices;
+6. gives the app what recording needs (issue 4): an age key made for the stack
+   (``stack.recording_key``), the encrypted store and the job's work folder in the stack's
+   workdir, Janus' record folder (``stack.record_dir``, the same path for Janus and the
+   app: they share the filesystem), a short stall time (``RECORDING_STALL_SECONDS``), so
+   a recording that stops growing is noticed within seconds, and a small disk need per
+   publisher and minute (``RECORDING_BYTES_PER_PUBLISHER_MINUTE``), so a tiny filesystem
+   can pass the checks and then fill up.
 
-Needs root (``ip netns``), janus and ffmpeg. Everything is torn down when the context
-manager ends. The browser reaches the app on 127.0.0.1 and Janus on the veth, so media
+Janus' record folder is a shared mount point (see ``_share_mounts``), so a test can mount
+a tiny filesystem at a lesson's raw folder and Janus, in its own mount namespace, sees it.
+
+Needs root (``ip netns``, ``mount``), janus and ffmpeg. Everything is torn down when the
+context manager ends. The browser reaches the app on 127.0.0.1 and Janus on the veth, so media
 flows over the veth only.
 """
 
@@ -41,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pyrage
 from playwright.sync_api import Page
 
 from safeclass.media.janus_config import JanusConfig, JanusSecrets
@@ -50,6 +61,14 @@ from tests.integration.janus_harness import Netns, cleanup_stale_namespaces
 
 #: Real seconds per lesson minute in the live stack's app (settings.LESSON_MINUTE_SECONDS).
 LESSON_MINUTE_SECONDS = "5"
+#: The app's RECORDING_STALL_SECONDS in the live stack: Janus' files must grow at least
+#: once in this many seconds while recording is required.
+RECORDING_STALL_SECONDS = "4"
+#: The app's RECORDING_BYTES_PER_PUBLISHER_MINUTE in the live stack. The real default
+#: (5 MB) would need a filesystem of tens of megabytes before a test lesson may record,
+#: and as long to fill it; at 1000 bytes a 30-minute lesson of four people needs 120 kB,
+#: so a 256 KiB filesystem passes the checks and then fills within seconds.
+RECORDING_BYTES_PER_PUBLISHER_MINUTE = "1000"
 EVENT_USER = "janus"
 T = TypeVar("T")
 _FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -220,6 +239,7 @@ class LiveStack:
     forwarder: TcpForwarder
     media: FakeMedia
     workdir: Path
+    recording_key: str = ""
     _lessons: Iterator[int] = field(default_factory=lambda: itertools.count(1), repr=False)
 
     # -- addresses
@@ -261,6 +281,21 @@ class LiveStack:
     def janus_log(self, lines: int = 200) -> str:
         return self.janus.log_tail(lines)
 
+    # -- recording (issue 4)
+    @property
+    def record_dir(self) -> Path:
+        """Janus' record folder (settings.JANUS_RECORD_DIR): a lesson records into
+        ``record_dir / Recording.folder``."""
+        return self.workdir / "recordings"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.workdir / "recording-store"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.workdir / "recording-work"
+
     def sign_in(self, page: Page, email_address: str, password: str | None = None) -> None:
         """Sign a staff member in on this app through the real form (like the ``sign_in``
         fixture, which belongs to ``app_server``)."""
@@ -274,19 +309,22 @@ class LiveStack:
     def chromium_args(self) -> list[str]:
         return [*CHROMIUM_ARGS, *self.media.chromium_args()]
 
-    def live_lesson(self, pupils: int = 2, duration_minutes: int = 30) -> LiveLesson:
+    def live_lesson(self, pupils: int = 2, duration_minutes: int = 30, *,
+                    recorded: bool = False) -> LiveLesson:
         """An approved lesson in the all-week school starting now, with a host (teacher),
         a second member of staff and ``pupils`` new pupils, each with a join link.
 
         Every call makes new staff and pupils, so lessons never clash (double booking).
         The lesson is requested a minute ahead (a start in the past is refused), approved
-        by the head, then moved to start now."""
+        by the head, then moved to start now. ``recorded``: booked as "recorded" (recorded
+        throughout, whoever is present)."""
         school = self.app.all_week_school()
         n = next(self._lessons)
         code = (_LIVE_LESSON
                 .replace("@N@", str(n))
                 .replace("@PUPILS@", str(int(pupils)))
                 .replace("@DURATION@", str(int(duration_minutes)))
+                .replace("@RECORDED@", "True" if recorded else "False")
                 .replace("@SCHOOL@", str(int(school["school_id"])))
                 .replace("@APPROVER@", json.dumps(school["head"]))
                 .replace("@PASSWORD@", json.dumps(self.app.demo_password)))
@@ -338,7 +376,7 @@ school_day = (london + timedelta(days=(2 - london.weekday()) % 7 + 7)).replace(
 with time_machine.travel(school_day, tick=False):
     draft = LessonDraft(title=f"Live lesson {n}", host=host, second_staff=second, group=group,
                         pupils=(), starts_at=timezone.now() + timedelta(minutes=1),
-                        duration_minutes=duration, recorded=False)
+                        duration_minutes=duration, recorded=@RECORDED@)
     lesson = do_request_lesson(draft, actor=host)
     links = do_approve_lesson(lesson, actor=StaffUser.objects.get(email=@APPROVER@))
 Lesson.objects.filter(pk=lesson.pk).update(starts_at=timezone.now())
@@ -350,17 +388,32 @@ result = {"lesson_id": lesson.pk, "host": host.email, "second": second.email,
 """
 
 
+def _share_mounts(folder: Path, stack: contextlib.ExitStack) -> None:
+    """Make ``folder`` a shared mount point (bound onto itself), before Janus starts.
+
+    ``ip netns exec`` gives Janus a mount namespace of its own, a slave copy of ours taken
+    when it starts; this machine's root mount is private, so a filesystem mounted later
+    (a test's tiny tmpfs at a lesson's raw folder) would be seen by the app but not by
+    Janus. Under a shared mount, later mounts reach Janus' copy too."""
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True,
+                   capture_output=True)
+    stack.callback(subprocess.run, ["umount", "--recursive", "--lazy", str(folder)],
+                   check=False, capture_output=True)
+    subprocess.run(["mount", "--make-shared", str(folder)], check=True, capture_output=True)
+
+
 def _check_can_run() -> None:
     if os.geteuid() != 0:
         raise RuntimeError("the live stack needs root (ip netns)")
-    for tool in ("janus", "ip", "ffmpeg"):
+    for tool in ("janus", "ip", "ffmpeg", "mount", "umount"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is missing: run scripts/install.sh")
 
 
 @contextlib.contextmanager
-def start_live_stack(workdir: Path, *,
-                     minute_seconds: str = LESSON_MINUTE_SECONDS) -> Iterator[LiveStack]:
+def start_live_stack(workdir: Path, *, minute_seconds: str = LESSON_MINUTE_SECONDS,
+                     stall_seconds: str = RECORDING_STALL_SECONDS) -> Iterator[LiveStack]:
     """Namespace, forwarder, Janus, app server and fake media; torn down on exit."""
     _check_can_run()
     cleanup_stale_namespaces()
@@ -403,6 +456,8 @@ def start_live_stack(workdir: Path, *,
             server_name=f"safeclass-live-{netns.name}",
         )
         config.render(conf_dir)
+        _share_mounts(workdir / "recordings", stack)
+        recording_key = str(pyrage.x25519.Identity.generate())
         janus = JanusProcess.for_config(config, conf_dir, netns=netns.name)
         janus.start(timeout=10)
         stack.callback(janus.stop)
@@ -414,10 +469,17 @@ def start_live_stack(workdir: Path, *,
             "SAFECLASS_JANUS_RECORD_DIR": str(workdir / "recordings"),
             "SAFECLASS_JANUS_EVENT_USER": EVENT_USER,
             "SAFECLASS_TEST_LESSON_MINUTE_SECONDS": minute_seconds,
+            # Recording: a key of the stack's own (never the developer's), the store and
+            # the job's plaintext folder inside the workdir, a short stall time.
+            "SAFECLASS_RECORDING_KEY": recording_key,
+            "SAFECLASS_RECORDING_STORE_DIR": str(workdir / "recording-store"),
+            "SAFECLASS_RECORDING_WORK_DIR": str(workdir / "recording-work"),
+            "SAFECLASS_RECORDING_STALL_SECONDS": stall_seconds,
+            "SAFECLASS_RECORDING_BYTES_PER_PUBLISHER_MINUTE": RECORDING_BYTES_PER_PUBLISHER_MINUTE,
             # Janus' events arrive through the forwarder with the veth address as Host.
             "SAFECLASS_ALLOWED_HOSTS": f"127.0.0.1,localhost,{netns.host_address}",
         }
         app = stack.enter_context(start_app_server(app_env, port=app_port))
         yield LiveStack(app=app, netns=netns, janus=janus, config=config, secrets=secrets,
                         secrets_file=secrets_file, forwarder=forwarder, media=media,
-                        workdir=workdir)
+                        workdir=workdir, recording_key=recording_key)
