@@ -192,6 +192,13 @@ def _note_disk_short(lesson: Lesson, run: LiveRun, need: int, free: int) -> None
     run.save(update_fields=["recording_problem", "recording_problem_at"])
     record("recording.disk_short", actor_label="SafeClass", school=lesson.school, obj=lesson,
            data={"lesson": lesson.pk, "needed": need, "free": free})
+    # For the head too: a lesson that may need recording cannot have it (once per
+    # occurrence: the early return above keeps repeated checks quiet).
+    incidents.record_incident(
+        lesson=lesson, kind=IncidentKind.RECORDING_FAILED, actor=None,
+        summary=f"There is not enough disk space to record this lesson (needed "
+                f"{need // 1_000_000} MB, free {free // 1_000_000} MB); pupils can come in "
+                "only while two staff are present.")
 
 
 async def check_disk_at_open(lesson_id: int) -> None:

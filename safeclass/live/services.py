@@ -964,13 +964,19 @@ async def leave(presence_id: int, channel_name: str) -> None:
         return
     # Recorded first here: the pupils must not be admitted while this runs, and the
     # database is what admission checks. Janus follows straight after.
-    await _revoke_at_janus(revoke)
-    for channel, pupil_revoke in back:
-        await _revoke_at_janus(pupil_revoke)
-        await send_to(channel, {"type": "media_revoked", "reason": "staff_absent"})
-    await refresh(presence.lesson_id)
-    # The second adult leaving with pupils in starts recording now (not on a timer).
-    await _reconcile_recording(presence.lesson_id)
+    if presence.role == PresenceRole.STAFF and not back:
+        # The second adult leaving with pupils in starts recording now, before anything
+        # else (not on a timer, and not after Janus clean-up that might fail).
+        await _reconcile_recording(presence.lesson_id)
+    try:
+        await _revoke_at_janus(revoke)
+        for channel, pupil_revoke in back:
+            await _revoke_at_janus(pupil_revoke)
+            await send_to(channel, {"type": "media_revoked", "reason": "staff_absent"})
+    finally:
+        await refresh(presence.lesson_id)
+        if presence.role != PresenceRole.STAFF or back:
+            await _reconcile_recording(presence.lesson_id)
 
 
 # -------------------------------------------------------------- camera stopped
