@@ -25,7 +25,8 @@ class Feature(StrEnum):
 
 # Grows as features land. Never add a feature here before its code really enforces its
 # rules: schools rely on this to know what they still have to do by hand.
-BUILT_FEATURES: frozenset[Feature] = frozenset({Feature.FOUNDATION, Feature.LIVE_LESSON})
+BUILT_FEATURES: frozenset[Feature] = frozenset(
+    {Feature.FOUNDATION, Feature.LIVE_LESSON, Feature.RECORDING})
 
 
 class SettingKind(StrEnum):

@@ -46,11 +46,12 @@ def test_it_says_honestly_which_rules_are_not_enforced_yet(client, teacher):
     rules = {r["id"]: r for r in get_policy(client, teacher)["rules"]}
     assert rules["approval-required"]["enforced"] == "enforced"
     assert rules["max-duration"]["enforced"] == "enforced"
-    # Recording, lesson logs and concerns are not built yet; the live lesson is.
-    for rule_id in ("host-only-recording", "lesson-log-required",
-                    "concern-to-head", "recording-retention"):
+    # Lesson logs and concerns are not built yet; the live lesson and recording are.
+    for rule_id in ("lesson-log-required", "absence-follow-up", "concern-to-head"):
         assert rules[rule_id]["enforced"] == "not yet enforced"
-    assert rules["mute-on-entry"]["enforced"] == "enforced"
+    for rule_id in ("mute-on-entry", "host-only-recording", "recording-retention",
+                    "second-adult-or-recording"):
+        assert rules[rule_id]["enforced"] == "enforced"
 
 
 def test_it_lists_the_checks_that_are_not_rules(client, teacher):

@@ -135,9 +135,12 @@ def test_it_shows_every_rule_and_its_enforcement_to_any_staff(client, school, ta
     assert "Version 1" in body
     for rule_id in ("approval-required", "mute-on-entry", "concern-to-head", "max-duration"):
         assert f'id="rule-{rule_id}"' in body
-    # recording-retention needs recording, which is not built: the page must not claim it.
-    row = body.split('id="rule-recording-retention"')[1].split("</tr>")[0]
+    # concern-to-head needs the concerns feature, which is not built: the page must not
+    # claim it.
+    row = body.split('id="rule-concern-to-head"')[1].split("</tr>")[0]
     assert "not yet enforced" in row
+    row = body.split('id="rule-recording-retention"')[1].split("</tr>")[0]
+    assert "not yet enforced" not in row and "enforced" in row
     row = body.split('id="rule-mute-on-entry"')[1].split("</tr>")[0]
     assert "not yet enforced" not in row and "enforced" in row
     row = body.split('id="rule-approval-required"')[1].split("</tr>")[0]

@@ -133,10 +133,11 @@ def test_it_gives_numbered_rules_their_units_and_school_rules_school_settings() 
     assert all(kinds[i] is SettingKind.SWITCH for i in others)
 
 
-def test_it_claims_the_foundation_and_the_live_lesson_are_built_today() -> None:
-    assert frozenset({Feature.FOUNDATION, Feature.LIVE_LESSON}) == BUILT_FEATURES
+def test_it_claims_the_foundation_the_live_lesson_and_recording_are_built_today() -> None:
+    done = (Feature.FOUNDATION, Feature.LIVE_LESSON, Feature.RECORDING)
+    assert frozenset(done) == BUILT_FEATURES
     for rule in RULES:
-        built = rule.feature in (Feature.FOUNDATION, Feature.LIVE_LESSON)
+        built = rule.feature in done
         expected = "enforced" if built else "not yet enforced"
         assert enforcement(rule) == expected
         assert is_enforced(rule) == built
