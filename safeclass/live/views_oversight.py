@@ -24,6 +24,7 @@ from safeclass.accounts.access import (
 from safeclass.accounts.models import StaffUser
 from safeclass.lessons.forms import form_error_rows, link_errors
 from safeclass.lessons.services import ActionNotAllowed
+from safeclass.web.forms import add_action_errors
 
 from .forms_oversight import ClearHoldForm
 from .holds import do_clear_hold
@@ -70,9 +71,7 @@ def clear_hold(request: HttpRequest, hold_id: int) -> HttpResponse:
             do_clear_hold(hold, actor=user, follow_up_with=data["follow_up_with"],
                           follow_up_on=data["follow_up_on"], outcome=data["outcome"])
         except ValidationError as exc:
-            for field, field_messages in exc.message_dict.items():
-                for message in field_messages:
-                    form.add_error(field if field in form.fields else None, message)
+            add_action_errors(form, exc)
         except ActionNotAllowed as exc:
             if not exc.conflict:
                 raise PermissionDenied(str(exc)) from exc

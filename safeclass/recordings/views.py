@@ -42,6 +42,7 @@ from safeclass.accounts.access import (
 from safeclass.accounts.models import StaffUser
 from safeclass.lessons.forms import form_error_rows, link_errors
 from safeclass.lessons.services import ActionNotAllowed
+from safeclass.web.forms import add_action_errors
 
 from . import paths, playback, services
 from .forms import HoldForm
@@ -161,9 +162,7 @@ def hold(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             services.place_hold(recording, actor=user, reason=data["reason"],
                                 review_date=data["review_date"])
         except ValidationError as exc:
-            for field, field_messages in exc.message_dict.items():
-                for message in field_messages:
-                    form.add_error(field if field in form.fields else None, message)
+            add_action_errors(form, exc)
         except ActionNotAllowed as exc:
             if not exc.conflict:
                 raise PermissionDenied(str(exc)) from exc

@@ -30,18 +30,8 @@ REFUSED = ("teacher2", "ta", "admin", "approver", "outsider")
 
 
 @pytest.fixture
-def dsl(school):
-    return factories.make_staff(school, "dsl@school.example", ("dsl",), "Dee Safeguarding")
-
-
-@pytest.fixture
 def approver(school):
     return factories.make_staff(school, "approver@school.example", ("approver",), "Alf Approver")
-
-
-@pytest.fixture
-def lesson(teacher, ta, group):
-    return factories.make_requested_lesson(teacher, group, second_staff=ta, title="Fractions")
 
 
 @pytest.fixture

@@ -28,16 +28,6 @@ pytest_plugins = ["tests.plugins.recordings"]
 
 
 @pytest.fixture
-def dsl(school):
-    return factories.make_staff(school, "dsl@school.example", ("dsl",), "Dee Safeguarding")
-
-
-@pytest.fixture
-def lesson(teacher, ta, group):
-    return factories.make_requested_lesson(teacher, group, second_staff=ta, title="Fractions")
-
-
-@pytest.fixture
 def recording(lesson, recording_dirs, sample_webm):
     made = make_recording(lesson, ended_at=timezone.now() - timedelta(days=1))
     store_file(made, sample_webm)

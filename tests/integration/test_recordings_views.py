@@ -30,16 +30,6 @@ LONDON = ZoneInfo("Europe/London")
 
 
 @pytest.fixture
-def dsl(school):
-    return factories.make_staff(school, "dsl@school.example", ("dsl",), "Dee Safeguarding")
-
-
-@pytest.fixture
-def lesson(teacher, ta, group):
-    return factories.make_requested_lesson(teacher, group, second_staff=ta, title="Fractions")
-
-
-@pytest.fixture
 def recording(lesson, recording_dirs, sample_webm):
     made = make_recording(lesson, duration_seconds=2.0)
     store_file(made, sample_webm)

@@ -8,7 +8,19 @@ from pathlib import Path
 import pyrage
 import pytest
 
+from tests import factories
 from tests.integration.recordings_helpers import make_opus, make_webm
+
+
+@pytest.fixture
+def dsl(school):
+    return factories.make_staff(school, "dsl@school.example", ("dsl",), "Dee Safeguarding")
+
+
+@pytest.fixture
+def lesson(teacher, ta, group):
+    """A lesson with two adults (a test file may define its own ``lesson``)."""
+    return factories.make_requested_lesson(teacher, group, second_staff=ta, title="Fractions")
 
 
 @pytest.fixture
