@@ -280,6 +280,9 @@ def test_enqueue_is_idempotent(recording):
     assert not DBTaskResult.objects.filter(args_kwargs__args=[recording.pk]).exists()
 
 
+# The worker closes "old" database connections between jobs (close_old_connections), which
+# a test inside one transaction cannot survive on PostgreSQL: this one commits for real.
+@pytest.mark.django_db(transaction=True)
 def test_queued_job_runs_in_the_db_worker(recording, media, presences):
     # The job goes through the real database queue and the django-tasks-db Worker loop.
     from django_tasks_db.management.commands.db_worker import Worker
@@ -320,6 +323,9 @@ def test_operator_command(recording, media, presences):
         call_command("process_recording", str(recording.lesson_id))
 
 
+# The worker closes "old" database connections between jobs (close_old_connections), which
+# a test inside one transaction cannot survive on PostgreSQL: this one commits for real.
+@pytest.mark.django_db(transaction=True)
 def test_failed_job_in_the_worker_queues_its_retry(recording, media, presences, tmp_path,
                                                    monkeypatch,
                                                    django_capture_on_commit_callbacks):
