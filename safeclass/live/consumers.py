@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,6 +40,11 @@ from safeclass.web.middleware import parent_language
 log = logging.getLogger(__name__)
 
 MAX_FRAME = 4096
+# Frames one connection may send: a burst of INTENT_BURST, then INTENT_RATE a second. A
+# person clicking never comes near it; a script flooding the server (each intent may
+# cost a Janus call and an audit row) does. Frames over the limit are dropped.
+INTENT_BURST = 30
+INTENT_RATE = 5.0
 REFUSED_CLOSE = 4403
 
 # What a pupil may not do, with the rule that says so (design.md).
@@ -55,6 +61,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     # school's; on a pupil's page the parent's English | Cymraeg choice wins) and every
     # message it handles runs in it.
     language: str = settings.LANGUAGE_CODE
+    # Token bucket of the intent rate limit (per connection).
+    _tokens: float = INTENT_BURST
+    _refilled_at: float = 0.0
+    _limited_reported: bool = False
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         with translation.override(self.language):
@@ -111,8 +121,29 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     # ---------------------------------------------------------------- frames
 
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        if self._refilled_at:
+            self._tokens = min(INTENT_BURST,
+                               self._tokens + (now - self._refilled_at) * INTENT_RATE)
+        self._refilled_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
     async def receive(self, text_data: str | None = None,
                       bytes_data: bytes | None = None) -> None:
+        if not self._take_token():
+            # Told (and audited) once per connection; further frames are dropped quietly
+            # so the flood cannot fill the audit log either.
+            if not self._limited_reported:
+                self._limited_reported = True
+                await self.send_json({"type": "error", "code": "slow_down", "rule": None,
+                                      "message": _("Too many messages at once. Please wait "
+                                                   "a moment.")})
+                await self.audit_refusal("rate_limited", None)
+            return
         raw = text_data.encode() if text_data is not None else bytes_data
         if raw is None or len(raw) > MAX_FRAME:
             await self.bad_message(_("Messages must be at most 4096 bytes."))

@@ -313,6 +313,33 @@ def test_a_pupil_cannot_use_staff_intents_and_bad_frames_keep_the_connection(
     assert Presence.objects.get(pupil=invitation.pupil).state == PresenceState.LEFT
 
 
+def test_a_flood_of_frames_is_cut_off_and_audited_once(lesson, invitations, teacher):
+    invitation = invitations[0]
+
+    async def scenario():
+        pupil = await connect(pupil_path(invitation),
+                              await db(lambda: pupil_headers(invitation)))
+        await until(pupil, "state")
+        for _ in range(80):
+            await pupil.send_json_to({"intent": "ping"})
+        pongs, errors = 0, []
+        while not await pupil.receive_nothing(timeout=1):
+            message = await pupil.receive_json_from()
+            if message["type"] == "pong":
+                pongs += 1
+            elif message["type"] == "error":
+                errors.append(message)
+        # The burst is answered; the rest is dropped, with one error saying why.
+        assert 30 <= pongs < 80, pongs
+        assert [e["code"] for e in errors] == ["slow_down"]
+        await pupil.disconnect()
+
+    run(scenario)
+    limited = AuditEvent.objects.filter(action="live.intent_refused",
+                                        data__intent="rate_limited")
+    assert limited.count() == 1
+
+
 def test_it_refuses_strangers_and_pupils_without_consent(lesson, invitations, outsider,
                                                        slt):
     invitation = invitations[0]
