@@ -82,8 +82,16 @@ def _unexpected(event: PluginEvent, run: LiveRun | None) -> None:
                      "participant": (event.participant_id or "")[:40]})
 
 
+# A subscriber's own events: Janus 1.1.2 reports them with no usable room (room "0"
+# under string_ids) and they change nothing we track; what a subscriber may see is
+# decided when it is allowed into the room (require_pvtid).
+SUBSCRIBER_EVENTS = frozenset({"subscribing", "subscribed", "updated", "unsubscribed"})
+
+
 def _plugin_event(event: PluginEvent, effects: Effects) -> None:
     if event.plugin != VIDEOROOM_PLUGIN or event.room is None:
+        return
+    if event.event in SUBSCRIBER_EVENTS:
         return
     run = LiveRun.objects.select_related("lesson", "lesson__school").filter(
         lesson__room_id=event.room).first()

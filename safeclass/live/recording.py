@@ -501,12 +501,18 @@ def _watch_info(lesson_id: int) -> _Watch | None:
     rec = spans.recording_of(run.lesson)
     if rec is None:
         return None
-    publishers = Presence.objects.filter(lesson_id=lesson_id, state=PresenceState.ADMITTED,
-                                         connected=True, published=True).count()
+    publishing = Presence.objects.filter(lesson_id=lesson_id, state=PresenceState.ADMITTED,
+                                         connected=True, published=True)
+    publishers = publishing.count()
     # Room for at least one more minute of everyone publishing now.
     need = disk_needed(bytes_per_publisher_minute=settings.RECORDING_BYTES_PER_PUBLISHER_MINUTE,
                        publishers=publishers, minutes=1)
-    return _Watch(paths.raw_dir(rec), publishers > 0, need)
+    # Files that stop growing matter only while a pupil is in the lesson with media: the
+    # recording is there to protect them. With no pupil publishing (they left, or a lone
+    # teacher's browser closed before the server noticed), nothing needs to grow, and
+    # calling that a failure would give the head a false incident.
+    pupils = publishing.filter(role=PresenceRole.PUPIL).exists()
+    return _Watch(paths.raw_dir(rec), pupils, need)
 
 
 def _measure(folder: Path) -> tuple[int, int]:

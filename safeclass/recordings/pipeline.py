@@ -390,11 +390,12 @@ def _compose(rec: Recording, work: Path, streams: list[Stream]) -> tuple[Path, f
     t1 = max(_end(s) for s in streams)
     total = max((t1 - t0).total_seconds(), 0.5)
 
-    # One tile per staff camera and per screen (a publisher's later files reuse its tile).
+    # One tile per member of staff's camera and per screen: their later files (recording
+    # stopped and started again, or a reconnect with a new publisher id) reuse that tile.
     tile_keys: list[tuple[str, str]] = []
     for s in streams:
         if s.kind == "video" and (s.staff or s.track == "screen"):
-            key = (s.publisher, s.track)
+            key = _tile_key(s)
             if key not in tile_keys:
                 tile_keys.append(key)
     cols = max(1, math.ceil(math.sqrt(len(tile_keys))))
@@ -412,9 +413,9 @@ def _compose(rec: Recording, work: Path, streams: list[Stream]) -> tuple[Path, f
     for s in streams:
         offset = max((s.info.start - t0).total_seconds(), 0.0)
         if s.kind == "video":
-            if (s.publisher, s.track) not in tile_keys:
+            if _tile_key(s) not in tile_keys:
                 continue
-            slot = tile_keys.index((s.publisher, s.track))
+            slot = tile_keys.index(_tile_key(s))
             x, y = (slot % cols) * TILE_W, (slot // cols) * TILE_H
             cmd += ["-i", str(s.converted)]
             graph.append(
@@ -439,13 +440,58 @@ def _compose(rec: Recording, work: Path, streams: list[Stream]) -> tuple[Path, f
             "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "800k",
             "-g", str(FPS * 4), "-c:a", "libopus", "-b:a", "64k",
             "-cues_to_front", "1", "-f", "webm", str(out)]
-    done = _run(cmd, "ffmpeg")
-    if done.returncode != 0 or not out.exists():
+    returncode = _run_composing(cmd, rec, total, work)
+    if returncode != 0 or not out.exists():
         raise ProcessingError(_("The video tool (ffmpeg) could not put the lesson together."))
     duration = _probe_duration(out)
     if duration is None:
         raise ProcessingError(_("The lesson file came out unplayable."))
     return out, duration
+
+
+def _tile_key(s: Stream) -> tuple[str, str]:
+    """Who a video belongs to in the picture: the member of staff (any of their presences)
+    or, for someone not in the register, the publisher id; and camera or screen."""
+    staff_id = getattr(s.presence, "staff_id", None)
+    return (f"staff-{staff_id}" if staff_id else s.publisher, s.track)
+
+
+def _run_composing(cmd: list[str], rec: Recording, total: float, work: Path) -> int:
+    """Run the composing ffmpeg, moving the progress from 55 % to 85 % as it goes (a long
+    lesson takes minutes here, and a bar that never moves looks stuck)."""
+    cmd = [*cmd[:1], "-progress", "pipe:1", "-nostats", *cmd[1:]]
+    errors = work / "ffmpeg-compose.log"
+    started = time.monotonic()
+    last_update = 0.0
+    try:
+        with errors.open("w") as err_file:
+            # Our own argument list (tool paths and files we named), never a shell.
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err_file,  # noqa: S603
+                                    text=True)
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if time.monotonic() - started > TOOL_TIMEOUT:
+                    proc.kill()
+                    break
+                key, _sep, value = line.strip().partition("=")
+                if key != "out_time_us" or not value.isdigit():
+                    continue
+                now = time.monotonic()
+                if now - last_update >= 2:
+                    last_update = now
+                    done = min(float(value) / 1e6 / total, 1.0)
+                    _progress(rec, 55 + int(30 * done), _("Putting the lesson together"))
+            returncode = proc.wait()
+    except FileNotFoundError as exc:
+        raise ProcessingError(_("A program needed to prepare recordings is missing: "
+                                "%(name)s.") % {"name": cmd[0]}) from exc
+    tail = errors.read_text(errors="replace")[-2000:]
+    if returncode != 0:
+        log.warning("ffmpeg failed (%s): %s", returncode, tail)
+    # ffmpeg may exit 0 after a failed write: a full disk must never pass as success.
+    if "No space left on device" in tail:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return returncode
 
 
 def _end(s: Stream) -> datetime:

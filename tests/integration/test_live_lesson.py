@@ -519,6 +519,13 @@ def test_janus_events_need_the_password_and_unknown_rooms_are_audited(lesson, cl
                            HTTP_AUTHORIZATION=f"Basic {right}")
     assert response.status_code == 204
     assert AuditEvent.objects.filter(action="live.janus_event_unexpected").count() == 1
+    # A subscriber's own events carry no usable room: not news, not audited.
+    subscribed = json.dumps([{"type": 64, "event": {"plugin": "janus.plugin.videoroom",
+                                                    "data": {"event": "subscribed",
+                                                             "room": "0"}}}])
+    assert client.post(url, subscribed, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Basic {right}").status_code == 204
+    assert AuditEvent.objects.filter(action="live.janus_event_unexpected").count() == 1
     too_big = "[" + " " * (1024 * 1024) + "]"
     assert client.post(url, too_big, content_type="application/json",
                        HTTP_AUTHORIZATION=f"Basic {right}").status_code == 413
