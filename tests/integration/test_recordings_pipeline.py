@@ -371,3 +371,27 @@ def test_waits_while_janus_is_still_writing(recording, media, presences,
     assert not paths.work_dir(done).exists() and raw.exists()
     assert DBTaskResult.objects.filter(args_kwargs__args=[recording.pk],
                                        status="READY").count() == 1
+
+
+def test_a_teacher_who_reconnected_keeps_one_tile(recording, media, presences, teacher,
+                                                  tmp_path):
+    # The same teacher on two presences (a reconnect gives a new publisher id), each with
+    # a camera file: the lesson picture has one tile for her, not one per file.
+    staff, _pupil = presences
+    again = Presence.objects.create(lesson=staff.lesson, role=PresenceRole.STAFF,
+                                    staff=teacher, display_name="Amy Lewis",
+                                    state=PresenceState.LEFT)
+    raw = paths.make_private_dir(paths.raw_dir(recording))
+    for src in media["teacher"]:
+        shutil.copy(src, raw / src.name.replace("pubteacher", staff.publisher_id))
+    for src in media["pupil"]:
+        shutil.copy(src, raw / src.name.replace("pubpupil", again.publisher_id))
+
+    done = pipeline.process_recording(recording.pk)
+
+    assert done.status == RecordingStatus.READY, done.error
+    plain = decrypt(done, done.files.get(kind=FileKind.LESSON), tmp_path / "lesson.webm")
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                          "stream=width,height", "-of", "csv=p=0", str(plain)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "640,360"
