@@ -656,9 +656,6 @@
     var over = $("room-over");
     show(over, true);
     over.focus();
-    // Old news ("Ava is waiting to come in.", "Recording started") must not be read out
-    // after the end: the live region keeps only the last word.
-    liveRegion.textContent = "";
     announce(text, false);
   }
 
