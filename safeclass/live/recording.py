@@ -33,8 +33,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from safeclass.audit.services import record
 from safeclass.lessons.models import Lesson, LessonStatus
@@ -194,11 +195,13 @@ def _note_disk_short(lesson: Lesson, run: LiveRun, need: int, free: int) -> None
            data={"lesson": lesson.pk, "needed": need, "free": free})
     # For the head too: a lesson that may need recording cannot have it (once per
     # occurrence: the early return above keeps repeated checks quiet).
+    # In the school's language, so its head reads it; stored as written (a record).
+    with translation.override(lesson.school.language):
+        summary = _("There is not enough disk space to record this lesson (needed {needed} MB, "
+                    "free {free} MB); pupils can come in only while two staff are present."
+                    ).format(needed=need // 1_000_000, free=free // 1_000_000)
     incidents.record_incident(
-        lesson=lesson, kind=IncidentKind.RECORDING_FAILED, actor=None,
-        summary=f"There is not enough disk space to record this lesson (needed "
-                f"{need // 1_000_000} MB, free {free // 1_000_000} MB); pupils can come in "
-                "only while two staff are present.")
+        lesson=lesson, kind=IncidentKind.RECORDING_FAILED, actor=None, summary=summary)
 
 
 async def check_disk_at_open(lesson_id: int) -> None:
@@ -306,11 +309,20 @@ def _record_failure(lesson_id: int, why: str) -> list[tuple[str, Revoke | None]]
         back = _send_pupils_back(lesson_id) if staff < 2 else []
         record("recording.failed", actor_label="SafeClass", school=lesson.school, obj=lesson,
                data={"lesson": lesson.pk, "why": why, "pupils_back": len(back)})
+        # In the school's language; stored as written (a record). `why` is the problem's
+        # code (RecordingProblem), kept as it is, like a rule id.
+        with translation.override(lesson.school.language):
+            if staff < 2:
+                summary = ngettext(
+                    "Recording failed ({why}) while fewer than two staff were present; {count} "
+                    "pupil went back to the waiting room.",
+                    "Recording failed ({why}) while fewer than two staff were present; {count} "
+                    "pupils went back to the waiting room.", len(back)
+                ).format(why=why, count=len(back))
+            else:
+                summary = _("Recording failed ({why}); two staff were present.").format(why=why)
         incidents.record_incident(
-            lesson=lesson, kind=IncidentKind.RECORDING_FAILED, actor=None,
-            summary=f"Recording failed ({why}) while fewer than two staff were present; "
-                    f"{len(back)} pupil(s) went back to the waiting room."
-            if staff < 2 else f"Recording failed ({why}); two staff were present.")
+            lesson=lesson, kind=IncidentKind.RECORDING_FAILED, actor=None, summary=summary)
         return back
 
 

@@ -27,8 +27,9 @@ from channels.db import database_sync_to_async as _channels_db
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from safeclass.accounts.access import may_staff_lesson
 from safeclass.accounts.models import StaffUser
@@ -641,16 +642,16 @@ async def _moderate(actor_id: int, target_id: Any, stream: str, mute: bool, acti
 async def mute(actor_id: int, target_id: Any) -> None:
     target = await _moderate(actor_id, target_id, "audio", True, "live.muted",
                              may_speak=False, audio_muted=True)
-    await send_to(target.channel_name, {"type": "announce",
-                                        "text": _("Your teacher has muted you.")})
+    # Messages to a pupil carry a key, not words: the page says them in the pupil's own
+    # language (the parent's choice), which may not be the teacher's.
+    await send_to(target.channel_name, {"type": "announce", "say": "muted_you"})
     await refresh(target.lesson_id)
 
 
 async def allow_speak(actor_id: int, target_id: Any) -> None:
     target = await _moderate(actor_id, target_id, "audio", False, "live.allowed_speak",
                              may_speak=True, hand_raised=False)
-    await send_to(target.channel_name, {"type": "announce",
-                                        "text": _("You may speak now.")})
+    await send_to(target.channel_name, {"type": "announce", "say": "may_speak_now"})
     await refresh(target.lesson_id)
 
 
@@ -690,12 +691,12 @@ async def parent_seen(actor_id: int, target_id: Any, seen: Any) -> None:
 
 async def warn(actor_id: int, target_id: Any, text: Any = None) -> None:
     actor, target = await _actor_and_target(actor_id, target_id)
-    if not isinstance(text, str) or not text.strip():
-        text = _("Please follow the lesson rules.")
-    text = text.strip()[:WARNING_MAX]
+    # Words typed by staff are sent as typed; without them the pupil's page says the
+    # usual warning in the pupil's own language.
+    typed = text.strip()[:WARNING_MAX] if isinstance(text, str) else ""
     updated = await _record_fields(actor, target.pk, "live.warned",
                                    warnings=target.warnings + 1)
-    await send_to(updated.channel_name, {"type": "warning", "text": text})
+    await send_to(updated.channel_name, {"type": "warning", "text": typed})
     await refresh(actor.lesson_id)
 
 
@@ -711,7 +712,11 @@ def _record_removal(actor: Presence, target_id: int, *, outsider: bool) -> Prese
         target.state, target.connected, target.left_at = PresenceState.REMOVED, False, _now()
         target.save(update_fields=["state", "connected", "left_at"])
         assert actor.staff is not None and target.pupil is not None
-        reason = "Removed from the live lesson"
+        # In the school's language, so its head reads them; stored as written (a record).
+        with translation.override(lesson.school.language):
+            reason = _("Removed from the live lesson")
+            summary = _("{pupil} was removed from the live lesson by {staff}.").format(
+                pupil=target.display_name, staff=actor.display_name)
         holds.place_removal_hold(lesson=lesson, pupil=target.pupil, actor=actor.staff,
                                  reason=reason)
         _audit("live.removed", actor, lesson, obj=target, presence=target.pk,
@@ -719,8 +724,7 @@ def _record_removal(actor: Presence, target_id: int, *, outsider: bool) -> Prese
         incidents.record_incident(
             lesson=lesson,
             kind=IncidentKind.OUTSIDER_REMOVED if outsider else IncidentKind.PUPIL_REMOVED,
-            summary=f"{target.display_name} was removed from the live lesson "
-                    f"by {actor.display_name}.", actor=actor.staff)
+            summary=summary, actor=actor.staff)
         return target
 
 
@@ -730,9 +734,7 @@ async def remove(actor_id: int, target_id: Any, *, outsider: bool = False) -> No
     actor, target = await _actor_and_target(actor_id, target_id)
     await _revoke_at_janus(await database_sync_to_async(_revoke_of)(target))
     removed = await _record_removal(actor, target.pk, outsider=outsider)
-    await send_to(removed.channel_name, {
-        "type": "removed", "message": _("A teacher has removed you from this lesson.")},
-        close=True)
+    await send_to(removed.channel_name, {"type": "removed"}, close=True)
     await refresh(actor.lesson_id)
     await _reconcile_recording(actor.lesson_id)
 
@@ -847,8 +849,7 @@ async def end(actor_id: int | None, *, reason: str = "host", lesson_id: int | No
         await _close_at_janus(run, revokes)
     except media_errors.JanusError:
         log.exception("ending lesson %s: Janus clean-up failed", lesson_id)
-    await send_all(lesson_id, {"type": "ended", "message": _("The lesson has ended.")},
-                   close=True)
+    await send_all(lesson_id, {"type": "ended"}, close=True)
 
 
 @database_sync_to_async
@@ -872,9 +873,9 @@ def _hand_over(actor_id: int, target_id: Any) -> tuple[int, str]:
 async def hand_over(actor_id: int, target_id: Any) -> None:
     lesson_id, name = await _hand_over(actor_id, target_id)
     await refresh(lesson_id)
-    # Said out loud, so neither adult has to spot the change in the page.
-    await send_all(lesson_id, {"type": "announce",
-                               "text": _("%(name)s is now the host.") % {"name": name}})
+    # Said out loud, so neither adult has to spot the change in the page (pupils' pages
+    # ignore it: it is staff news). Each page says it in its own language.
+    await send_all(lesson_id, {"type": "host_changed", "name": name})
 
 
 @database_sync_to_async
@@ -950,10 +951,16 @@ def _record_leave(presence_id: int, channel_name: str) -> tuple[Presence | None,
             LiveRun.objects.filter(lesson_id=presence.lesson_id).update(staff_absent_since=now)
             if back:
                 _audit("live.staff_absent", None, presence.lesson, pupils_back=len(back))
+                # In the school's language; stored as written (a record).
+                with translation.override(presence.lesson.school.language):
+                    summary = ngettext(
+                        "Every staff member left the live lesson; {count} pupil went back to "
+                        "the waiting room.",
+                        "Every staff member left the live lesson; {count} pupils went back to "
+                        "the waiting room.", len(back)).format(count=len(back))
                 incidents.record_incident(
                     lesson=presence.lesson, kind=IncidentKind.STAFF_DROPPED, actor=None,
-                    summary=f"Every staff member left the live lesson; {len(back)} pupil(s) "
-                            "went back to the waiting room.")
+                    summary=summary)
         return presence, revoke, back
 
 

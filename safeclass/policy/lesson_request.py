@@ -26,6 +26,7 @@ from .timetable import (
     describe_windows,
     outside_hours_reason,
 )
+from .words import _, join_and, ngettext
 
 HOST_ROLE = "teacher"
 # Any of these makes a person a member of staff who can be the second adult. "admin" is
@@ -90,23 +91,35 @@ def _same_person(a: Person, b: Person) -> bool:
     return a.email.strip().lower() == b.email.strip().lower()
 
 
-def _join(parts: Sequence[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _account_message(who: str, email: str, domains: Sequence[str]) -> str:
+def _account_message(*, host: bool, email: str, domains: Sequence[str]) -> str:
+    # Whole sentences for the host and the second adult: a translation may need to say
+    # "the host's account" differently from "the second adult's account".
+    rule = RuleId.SCHOOL_ACCOUNT
     if not domains:
-        return (
-            f"{who} {email} is not a school email account: the school has no email domains "
-            f"set up yet ({RuleId.SCHOOL_ACCOUNT}). Ask the school's administrator to add them."
+        if host:
+            template = _(
+                "The host's account {email} is not a school email account: the school has no "
+                "email domains set up yet ({rule}). Ask the school's administrator to add them."
+            )
+        else:
+            template = _(
+                "The second adult's account {email} is not a school email account: the school "
+                "has no email domains set up yet ({rule}). Ask the school's administrator to "
+                "add them."
+            )
+        return template.format(email=email, rule=rule)
+    listed = join_and([f"@{d.strip().lstrip('@')}" for d in domains])
+    if host:
+        template = _(
+            "The host's account {email} is not a school email account ({rule}). "
+            "Use a school address ending {domains}."
         )
-    listed = _join([f"@{d.strip().lstrip('@')}" for d in domains])
-    return (
-        f"{who} {email} is not a school email account ({RuleId.SCHOOL_ACCOUNT}). "
-        f"Use a school address ending {listed}."
-    )
+    else:
+        template = _(
+            "The second adult's account {email} is not a school email account ({rule}). "
+            "Use a school address ending {domains}."
+        )
+    return template.format(email=email, rule=rule, domains=listed)
 
 
 def check_lesson_request(
@@ -126,7 +139,10 @@ def check_lesson_request(
     for value, name in ((req.starts_at, "starts_at"), (now, "now")):
         if value.tzinfo is None or value.utcoffset() is None:
             raise PolicyError(
-                name, f"{name} needs a time zone offset, or the time could mean several moments"
+                name,
+                _("{name} needs a time zone offset, or the time could mean several moments").format(
+                    name=name
+                ),
             )
 
     out: list[Violation] = []
@@ -135,15 +151,19 @@ def check_lesson_request(
     if policy.is_on(RuleId.STAFF_HOST_ONLY):
         reasons = []
         if not host.active:
-            reasons.append("their account is not active")
+            reasons.append(_("their account is not active"))
         if HOST_ROLE not in host.roles:
-            reasons.append("only teachers can host lessons")
+            reasons.append(_("only teachers can host lessons"))
         if reasons:
             out.append(
                 Violation(
                     RuleId.STAFF_HOST_ONLY,
-                    f"{host.email} cannot host this lesson: {_join(reasons)} "
-                    f"({RuleId.STAFF_HOST_ONLY}). Choose an active teacher as the host.",
+                    _(
+                        "{email} cannot host this lesson: {reasons} ({rule}). "
+                        "Choose an active teacher as the host."
+                    ).format(
+                        email=host.email, reasons=join_and(reasons), rule=RuleId.STAFF_HOST_ONLY
+                    ),
                     "host",
                 )
             )
@@ -153,7 +173,7 @@ def check_lesson_request(
             out.append(
                 Violation(
                     RuleId.SCHOOL_ACCOUNT,
-                    _account_message("The host's account", host.email, school.email_domains),
+                    _account_message(host=True, email=host.email, domains=school.email_domains),
                     "host",
                 )
             )
@@ -162,7 +182,7 @@ def check_lesson_request(
                 Violation(
                     RuleId.SCHOOL_ACCOUNT,
                     _account_message(
-                        "The second adult's account", second.email, school.email_domains
+                        host=False, email=second.email, domains=school.email_domains
                     ),
                     "second_staff",
                 )
@@ -174,8 +194,10 @@ def check_lesson_request(
         out.append(
             Violation(
                 RuleId.MAX_DURATION,
-                f"A lesson must be at least 1 minute long ({RuleId.MAX_DURATION}). "
-                f"Choose a length from 1 to {limit} minutes.",
+                _(
+                    "A lesson must be at least 1 minute long ({rule}). "
+                    "Choose a length from 1 to {limit} minutes."
+                ).format(rule=RuleId.MAX_DURATION, limit=limit),
                 "duration_minutes",
             )
         )
@@ -183,8 +205,10 @@ def check_lesson_request(
         out.append(
             Violation(
                 RuleId.MAX_DURATION,
-                f"Lessons can be at most {limit} minutes long ({RuleId.MAX_DURATION}). "
-                f"Choose {limit} minutes or less.",
+                _(
+                    "Lessons can be at most {limit} minutes long ({rule}). "
+                    "Choose {limit} minutes or less."
+                ).format(rule=RuleId.MAX_DURATION, limit=limit),
                 "duration_minutes",
             )
         )
@@ -195,14 +219,28 @@ def check_lesson_request(
         minutes = max(req.duration_minutes, 1)
         reason = outside_hours_reason(tt, req.starts_at, minutes)
         if reason is not None:
-            why = "" if reason == OUTSIDE_WINDOWS else f", but {reason}"
+            # The usual reason goes without saying: the message lists the lesson times.
+            if reason == _(OUTSIDE_WINDOWS):
+                template = _(
+                    "Lessons must be during the school's lesson times ({rule}): {times}. "
+                    "You asked for {asked} ({zone} time). Choose a time inside the lesson times."
+                )
+            else:
+                template = _(
+                    "Lessons must be during the school's lesson times ({rule}): {times}. "
+                    "You asked for {asked} ({zone} time), but {reason}. Choose a time inside "
+                    "the lesson times."
+                )
             out.append(
                 Violation(
                     RuleId.LESSON_HOURS,
-                    f"Lessons must be during the school's lesson times ({RuleId.LESSON_HOURS}): "
-                    f"{describe_windows(tt)}. You asked for "
-                    f"{describe_local(tt, req.starts_at, minutes)} ({tt.time_zone} time){why}. "
-                    "Choose a time inside the lesson times.",
+                    template.format(
+                        rule=RuleId.LESSON_HOURS,
+                        times=describe_windows(tt),
+                        asked=describe_local(tt, req.starts_at, minutes),
+                        zone=tt.time_zone,
+                        reason=reason,
+                    ),
                     "starts_at",
                 )
             )
@@ -212,8 +250,15 @@ def check_lesson_request(
         out.append(
             Violation(
                 RuleId.GROUP_ONLY,
-                f"Lessons are for groups, never one to one ({RuleId.GROUP_ONLY}): invite at "
-                f"least {policy.min_group_size} pupils. This lesson has {req.pupil_count}.",
+                ngettext(
+                    "Lessons are for groups, never one to one ({rule}): invite at least {min} "
+                    "pupil. This lesson has {count}.",
+                    "Lessons are for groups, never one to one ({rule}): invite at least {min} "
+                    "pupils. This lesson has {count}.",
+                    policy.min_group_size,
+                ).format(
+                    rule=RuleId.GROUP_ONLY, min=policy.min_group_size, count=req.pupil_count
+                ),
                 "pupils",
             )
         )
@@ -227,9 +272,11 @@ def check_lesson_request(
                 out.append(
                     Violation(
                         rule,
-                        "Another member of staff must be in the lesson, or it must be "
-                        f"recorded ({rule}). Add a second member of staff, or tick "
-                        "\"Record this lesson\".",
+                        _(
+                            "Another member of staff must be in the lesson, or it must be "
+                            "recorded ({rule}). Add a second member of staff, or tick "
+                            '"Record this lesson".'
+                        ).format(rule=rule),
                         "second_staff",
                     )
                 )
@@ -238,17 +285,19 @@ def check_lesson_request(
             # second adult, and a wrong name there would mislead everyone who reads it.
             reasons = []
             if _same_person(second, host):
-                reasons.append("the second adult must be a different person from the host")
+                reasons.append(_("the second adult must be a different person from the host"))
             if not second.active:
-                reasons.append("their account is not active")
+                reasons.append(_("their account is not active"))
             if not second.roles & STAFF_ROLES:
-                reasons.append("they are not a member of staff")
+                reasons.append(_("they are not a member of staff"))
             if reasons:
                 out.append(
                     Violation(
                         rule,
-                        f"{second.email} cannot be the second adult: {_join(reasons)} "
-                        f"({rule}). Choose another active member of staff.",
+                        _(
+                            "{email} cannot be the second adult: {reasons} ({rule}). "
+                            "Choose another active member of staff."
+                        ).format(email=second.email, reasons=join_and(reasons), rule=rule),
                         "second_staff",
                     )
                 )
@@ -258,8 +307,9 @@ def check_lesson_request(
         out.append(
             Violation(
                 START_IN_PAST,
-                f"That start time has already passed ({START_IN_PAST}). "
-                "Choose a time in the future.",
+                _(
+                    "That start time has already passed ({rule}). Choose a time in the future."
+                ).format(rule=START_IN_PAST),
                 "starts_at",
             )
         )
@@ -267,8 +317,10 @@ def check_lesson_request(
         out.append(
             Violation(
                 HOST_DOUBLE_BOOKED,
-                f"{host.email} is already in another lesson at that time "
-                f"({HOST_DOUBLE_BOOKED}). Choose another time.",
+                _(
+                    "{email} is already in another lesson at that time ({rule}). "
+                    "Choose another time."
+                ).format(email=host.email, rule=HOST_DOUBLE_BOOKED),
                 "host",
             )
         )
@@ -276,21 +328,25 @@ def check_lesson_request(
         out.append(
             Violation(
                 SECOND_STAFF_DOUBLE_BOOKED,
-                f"{second.email} is already in another lesson at that time "
-                f"({SECOND_STAFF_DOUBLE_BOOKED}). Choose another time or another member "
-                "of staff.",
+                _(
+                    "{email} is already in another lesson at that time ({rule}). "
+                    "Choose another time or another member of staff."
+                ).format(email=second.email, rule=SECOND_STAFF_DOUBLE_BOOKED),
                 "second_staff",
             )
         )
     if conflicts.pupils:
         names = list(conflicts.pupils)
-        verb = "is" if len(names) == 1 else "are"
         out.append(
             Violation(
                 PUPIL_DOUBLE_BOOKED,
-                f"{_join(names)} {verb} already in another lesson at that time "
-                f"({PUPIL_DOUBLE_BOOKED}). Choose another time, or leave "
-                f"{'that pupil' if len(names) == 1 else 'those pupils'} out of this lesson.",
+                ngettext(
+                    "{names} is already in another lesson at that time ({rule}). "
+                    "Choose another time, or leave that pupil out of this lesson.",
+                    "{names} are already in another lesson at that time ({rule}). "
+                    "Choose another time, or leave those pupils out of this lesson.",
+                    len(names),
+                ).format(names=join_and(names), rule=PUPIL_DOUBLE_BOOKED),
                 "pupils",
             )
         )
@@ -305,8 +361,8 @@ def display_names(pupils: Sequence[tuple[str, str]]) -> list[str]:
     both surnames start with B. Pupils with the same first and last name stay the same:
     nothing else on the roster is fit to show other children.
     """
-    firsts = [first.strip() for first, _ in pupils]
-    lasts = [last.strip() for _, last in pupils]
+    firsts = [first.strip() for first, _last in pupils]
+    lasts = [last.strip() for _first, last in pupils]
     groups: dict[str, list[int]] = {}
     for i, first in enumerate(firsts):
         groups.setdefault(first.casefold(), []).append(i)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from .words import gettext_noop
+
 
 class Feature(StrEnum):
     """Parts of SafeClass that enforce rules; a rule is enforced once its feature is built."""
@@ -72,9 +74,13 @@ class RuleId(StrEnum):
 @dataclass(frozen=True)
 class Rule:
     id: RuleId
+    # title and plain are English, marked for the catalogue with gettext_noop: translate
+    # them where they are shown (``{% translate rule.title %}``, ``gettext(rule.plain)``).
+    # The API gives them in English.
     title: str
     # Quoted word for word from the policy document (typos included), so a head can find
-    # the sentence a rule comes from.
+    # the sentence a rule comes from. Never translated: it is the school's own English
+    # document, and a translation would no longer be a quote of it.
     clause: str
     plain: str
     feature: Feature
@@ -88,213 +94,234 @@ _R = RuleId
 RULES: tuple[Rule, ...] = (
     Rule(
         _R.APPROVAL_REQUIRED,
-        "Head approves every lesson",
+        gettext_noop("Head approves every lesson"),
         "All live video contact between school staff and students will be arranged in "
         "advance and with the agreement of the Head Teacher or their nominated staff member.",
-        "Every live lesson is booked in advance and approved by the head or their nominee.",
+        gettext_noop(
+            "Every live lesson is booked in advance and approved by the head or their nominee."
+        ),
         _F.FOUNDATION,
         _S.SWITCH,
     ),
     Rule(
         _R.STAFF_HOST_ONLY,
-        "Only teachers host",
+        gettext_noop("Only teachers host"),
         "Only staff members are able to initiate a meeting and act as a host.",
-        "Only a member of teaching staff can set up and run a lesson.",
+        gettext_noop("Only a member of teaching staff can set up and run a lesson."),
         _F.FOUNDATION,
         _S.SWITCH,
     ),
     Rule(
         _R.SCHOOL_ACCOUNT,
-        "Hosts use school accounts",
+        gettext_noop("Hosts use school accounts"),
         "User accounts used to host these sessions are linked to school email accounts "
         "and not personal ones.",
-        "Staff in a lesson use their school email account, never a personal one.",
+        gettext_noop("Staff in a lesson use their school email account, never a personal one."),
         _F.FOUNDATION,
         _S.SCHOOL,
     ),
     Rule(
         _R.NO_PERSONAL_ROOM,
-        "Each lesson has its own room",
+        gettext_noop("Each lesson has its own room"),
         "Personal Meeting ID (PMI) disabled by default.",
-        "Each lesson gets its own room and links; staff have no permanent personal room.",
+        gettext_noop(
+            "Each lesson gets its own room and links; staff have no permanent personal room."
+        ),
         _F.FOUNDATION,
         _S.SWITCH,
     ),
     Rule(
         _R.MAX_DURATION,
-        "Lessons are short",
+        gettext_noop("Lessons are short"),
         "Live online sessions for groups or classes should be kept to a reasonable length "
         "of time (no longer than 30 minutes)",
-        "A lesson lasts no longer than the school's limit (30 minutes unless it sets less).",
+        gettext_noop(
+            "A lesson lasts no longer than the school's limit (30 minutes unless it sets less)."
+        ),
         _F.FOUNDATION,
         _S.MINUTES,
     ),
     Rule(
         _R.LESSON_HOURS,
-        "Lessons happen in school hours",
+        gettext_noop("Lessons happen in school hours"),
         "should take place during normal lesson times.",
-        "Lessons only take place during the school's normal lesson times.",
+        gettext_noop("Lessons only take place during the school's normal lesson times."),
         _F.FOUNDATION,
         _S.SCHOOL,
     ),
     Rule(
         _R.GROUP_ONLY,
-        "Groups only, never one to one",
+        gettext_noop("Groups only, never one to one"),
         "Ensure that video conferencing sessions are only carried out with groups of "
         "pupils and one to one sessions are not used.",
-        "A lesson is always for a group of pupils, never one child alone with an adult.",
+        gettext_noop(
+            "A lesson is always for a group of pupils, never one child alone with an adult."
+        ),
         _F.FOUNDATION,
         _S.COUNT,
     ),
     Rule(
         _R.SECOND_ADULT_OR_RECORDING,
-        "A second adult, or a recording",
+        gettext_noop("A second adult, or a recording"),
         "Ensure another member of staff is always in the meeting or the meeting is recorded.",
-        "A second member of staff is in every lesson, or else the lesson is recorded.",
+        gettext_noop(
+            "A second member of staff is in every lesson, or else the lesson is recorded."
+        ),
         _F.FOUNDATION,
         _S.SWITCH,
     ),
     Rule(
         _R.HOST_ONLY_SCREENSHARE,
-        "Only the teacher shares a screen",
+        gettext_noop("Only the teacher shares a screen"),
         "Only the host (staff member) will have the ability to share a screen.",
-        "Only the teacher can show their screen; pupils cannot.",
+        gettext_noop("Only the teacher can show their screen; pupils cannot."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.HOST_ONLY_RECORDING,
-        "Only staff record",
+        gettext_noop("Only staff record"),
         "Only the host (staff member) as the ability to record a session.",
-        "Only school staff can record a lesson; nobody else may.",
+        gettext_noop("Only school staff can record a lesson; nobody else may."),
         _F.RECORDING,
         _S.SWITCH,
     ),
     Rule(
         _R.MUTE_ON_ENTRY,
-        "Pupils join muted",
+        gettext_noop("Pupils join muted"),
         "Attendees are set as mute on entry",
-        "Pupils' microphones are muted when they join.",
+        gettext_noop("Pupils' microphones are muted when they join."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.NO_SELF_UNMUTE,
-        "Pupils cannot unmute themselves",
+        gettext_noop("Pupils cannot unmute themselves"),
         "teachers should toggle off ability to unmute themselves at the beginning of the meeting.",
-        "Only the teacher can unmute a pupil.",
+        gettext_noop("Only the teacher can unmute a pupil."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.CAMERA_REQUIRED,
-        "Pupils' cameras on",
+        gettext_noop("Pupils' cameras on"),
         "Student attendees are required to have their camera on for the meeting",
-        "Pupils keep their camera on so staff can see who is there.",
+        gettext_noop("Pupils keep their camera on so staff can see who is there."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.NO_ATTENDEE_CHAT,
-        "No chat for pupils",
+        gettext_noop("No chat for pupils"),
         "The chat function is disabled for attendees.",
-        "Pupils cannot send chat messages in a lesson.",
+        gettext_noop("Pupils cannot send chat messages in a lesson."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.NO_ANNOTATION,
-        "No drawing on screens",
+        gettext_noop("No drawing on screens"),
         "The annotation function is disabled for attendees.",
-        "Pupils cannot draw or write on the shared screen.",
+        gettext_noop("Pupils cannot draw or write on the shared screen."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.NO_FILE_TRANSFER,
-        "No file sending",
+        gettext_noop("No file sending"),
         "The in-meeting file transfer function is disabled.",
-        "Nobody can send files to anyone during a lesson.",
+        gettext_noop("Nobody can send files to anyone during a lesson."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.NO_REJOIN_AFTER_REMOVAL,
-        "Removed means removed",
+        gettext_noop("Removed means removed"),
         "If a participant is removed from a meeting the ability to re-join is disabled.",
-        "A pupil removed from a lesson cannot come back into it.",
+        gettext_noop("A pupil removed from a lesson cannot come back into it."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.INVITED_PUPILS_ONLY,
-        "Only our own invited pupils",
+        gettext_noop("Only our own invited pupils"),
         "Share the invitation link with Grimsdyke pupils only it will not be shared externally.",
-        "Lesson links go only to the school's own pupils invited to that lesson.",
+        gettext_noop("Lesson links go only to the school's own pupils invited to that lesson."),
         _F.FOUNDATION,
         _S.SWITCH,
     ),
     Rule(
         _R.CONSENT_EACH_SESSION,
-        "Consent at the start of every lesson",
+        gettext_noop("Consent at the start of every lesson"),
         "At the start of a session parents and children will be asked to confirm they are "
         "aware of expectations and to give consent to participation at the start of each "
         "session.",
-        "At the start of each lesson, a parent and the child confirm the rules and give consent.",
+        gettext_noop(
+            "At the start of each lesson, a parent and the child confirm the rules and give "
+            "consent."
+        ),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.DISPLAY_FIRST_NAME,
-        "First names shown",
+        gettext_noop("First names shown"),
         "Ensure that the students first name is displayed at the beginning of the session "
         "and throughout.",
-        "Each pupil is shown by their first name throughout the lesson.",
+        gettext_noop("Each pupil is shown by their first name throughout the lesson."),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.REMOVAL_HOLD,
-        "Talk to parents after a removal",
+        gettext_noop("Talk to parents after a removal"),
         "Staff to ask SLT to follow up with parents before that pupil joins any future sessions.",
-        "If a pupil is removed, a senior leader speaks to the parents before the pupil's "
-        "next lesson.",
+        gettext_noop(
+            "If a pupil is removed, a senior leader speaks to the parents before the pupil's "
+            "next lesson."
+        ),
         _F.LIVE_LESSON,
         _S.SWITCH,
     ),
     Rule(
         _R.RECORDING_RETENTION,
-        "Recordings kept up to 12 months",
+        gettext_noop("Recordings kept up to 12 months"),
         "Live video sessions may be recorded and saved for up to 12 months to provide a "
         "record that can be consulted if any issues were to arise.",
-        "Recordings are kept securely for at most 12 months, then deleted.",
+        gettext_noop("Recordings are kept securely for at most 12 months, then deleted."),
         _F.RECORDING,
         _S.DAYS,
     ),
     Rule(
         _R.LESSON_LOG_REQUIRED,
-        "Teacher logs every lesson",
+        gettext_noop("Teacher logs every lesson"),
         "Keep a brief log of the meeting: What? When? Where? Anything that went wrong? Any "
         "inappropriate use of the system by pupils? Which other staff member was present? "
         "Any relevant information will be shared with SLT.",
-        "The teacher writes a short note about each lesson, which senior leaders can read.",
+        gettext_noop(
+            "The teacher writes a short note about each lesson, which senior leaders can read."
+        ),
         _F.LESSON_LOG,
         _S.SWITCH,
     ),
     Rule(
         _R.ABSENCE_FOLLOW_UP,
-        "Missed lessons followed up",
+        gettext_noop("Missed lessons followed up"),
         "Consider pupils that are unable to access and join the meetings keep a record of "
         "pupils not joining – follow up with parents sensitively.",
-        "Pupils who miss a lesson are noted so the school can check in with their family.",
+        gettext_noop(
+            "Pupils who miss a lesson are noted so the school can check in with their family."
+        ),
         _F.LESSON_LOG,
         _S.SWITCH,
     ),
     Rule(
         _R.CONCERN_TO_HEAD,
-        "Concerns go to the head",
+        gettext_noop("Concerns go to the head"),
         "concerns will be recorded and passed directly to the Headteacher.",
-        "Any worry about a child is written down and goes straight to the headteacher.",
+        gettext_noop(
+            "Any worry about a child is written down and goes straight to the headteacher."
+        ),
         _F.CONCERNS,
         _S.SWITCH,
     ),
@@ -309,6 +336,8 @@ SWITCHABLE: tuple[RuleId, ...] = tuple(
     r.id for r in RULES if r.setting in (SettingKind.SWITCH, SettingKind.SCHOOL)
 )
 
+# Values for the API and code, not words for people: pages say "enforced" in their own
+# (translated) words.
 ENFORCED = "enforced"
 NOT_YET_ENFORCED = "not yet enforced"
 
@@ -328,11 +357,14 @@ HOST_DOUBLE_BOOKED = "host-double-booked"
 SECOND_STAFF_DOUBLE_BOOKED = "second-staff-double-booked"
 PUPIL_DOUBLE_BOOKED = "pupil-double-booked"
 
+# English, marked for the catalogue: translate where shown (the API gives them in English).
 EXTRA_CHECKS: Mapping[str, str] = MappingProxyType(
     {
-        START_IN_PAST: "A lesson must start in the future.",
-        HOST_DOUBLE_BOOKED: "The host cannot be in two lessons at the same time.",
-        SECOND_STAFF_DOUBLE_BOOKED: "The second adult cannot be in two lessons at the same time.",
-        PUPIL_DOUBLE_BOOKED: "A pupil cannot be in two lessons at the same time.",
+        START_IN_PAST: gettext_noop("A lesson must start in the future."),
+        HOST_DOUBLE_BOOKED: gettext_noop("The host cannot be in two lessons at the same time."),
+        SECOND_STAFF_DOUBLE_BOOKED: gettext_noop(
+            "The second adult cannot be in two lessons at the same time."
+        ),
+        PUPIL_DOUBLE_BOOKED: gettext_noop("A pupil cannot be in two lessons at the same time."),
     }
 )

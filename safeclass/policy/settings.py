@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from .errors import PolicyError, Violation
 from .rules import RULES_BY_ID, SWITCHABLE, RuleId
+from .words import _, ngettext
 
 # Limits a school may choose within. They bound mistakes (a 3000-minute lesson, a
 # retention of 0 days that would delete evidence at once), not the school's judgement.
@@ -44,10 +45,13 @@ class PolicySettings:
         for key, value in self.switches.items():
             if key not in _SWITCHABLE_IDS:
                 raise PolicyError(
-                    f"switches.{key}", f"{key!r} is not a rule that can be switched on or off"
+                    f"switches.{key}",
+                    _("{key} is not a rule that can be switched on or off").format(key=repr(key)),
                 )
             if not isinstance(value, bool):
-                raise PolicyError(f"switches.{key}", f"{key} must be on (true) or off (false)")
+                raise PolicyError(
+                    f"switches.{key}", _("{key} must be on (true) or off (false)").format(key=key)
+                )
             full[key] = value
         # Copy into a read-only view so nobody can change a school's policy behind its back
         # by mutating the dict they passed in.
@@ -56,7 +60,7 @@ class PolicySettings:
             value = getattr(self, name)
             # bool is an int subclass; True as a group size is a bug, not a 1.
             if not isinstance(value, int) or isinstance(value, bool):
-                raise PolicyError(name, f"{name} must be a whole number")
+                raise PolicyError(name, _("{name} must be a whole number").format(name=name))
 
     def __hash__(self) -> int:
         # The generated hash would fail on the mapping proxy; hash its items instead.
@@ -75,7 +79,9 @@ class PolicySettings:
             return self.switches[rule_id]
         if rule_id in RULES_BY_ID:
             return True
-        raise PolicyError("switches", f"{rule_id!r} is not a policy rule")
+        raise PolicyError(
+            "switches", _("{rule} is not a policy rule").format(rule=repr(rule_id))
+        )
 
 
 DEFAULT_POLICY = PolicySettings()
@@ -98,21 +104,21 @@ def from_dict(d: Mapping[str, object]) -> PolicySettings:
     known = {"switches", *_NUMBER_FIELDS}
     for key in d:
         if key not in known:
-            raise PolicyError(str(key), f"{key!r} is not a policy setting")
+            raise PolicyError(str(key), _("{key} is not a policy setting").format(key=repr(key)))
     switches_raw = d.get("switches", {})
     if not isinstance(switches_raw, Mapping):
-        raise PolicyError("switches", "switches must map rule ids to true or false")
+        raise PolicyError("switches", _("switches must map rule ids to true or false"))
     switches: dict[str, bool] = {}
     for key, value in switches_raw.items():
         if not isinstance(key, str):
-            raise PolicyError("switches", "switches must map rule ids to true or false")
+            raise PolicyError("switches", _("switches must map rule ids to true or false"))
         switches[key] = value
     numbers: dict[str, int] = {}
     for name in _NUMBER_FIELDS:
         if name in d:
             value = d[name]
             if not isinstance(value, int) or isinstance(value, bool):
-                raise PolicyError(name, f"{name} must be a whole number")
+                raise PolicyError(name, _("{name} must be a whole number").format(name=name))
             numbers[name] = value
     return PolicySettings(
         switches=switches,
@@ -130,8 +136,10 @@ def validate(p: PolicySettings) -> list[Violation]:
         out.append(
             Violation(
                 RuleId.MAX_DURATION,
-                f"The longest lesson (max_duration_minutes) must be between {low} and {high} "
-                f"minutes; {p.max_duration_minutes} is not allowed.",
+                _(
+                    "The longest lesson (max_duration_minutes) must be between {low} and {high} "
+                    "minutes; {value} is not allowed."
+                ).format(low=low, high=high, value=p.max_duration_minutes),
                 "max_duration_minutes",
             )
         )
@@ -140,8 +148,13 @@ def validate(p: PolicySettings) -> list[Violation]:
         out.append(
             Violation(
                 RuleId.GROUP_ONLY,
-                f"The smallest group (min_group_size) must be at least {low} pupils: "
-                "lessons are never one to one.",
+                ngettext(
+                    "The smallest group (min_group_size) must be at least {low} pupil: "
+                    "lessons are never one to one.",
+                    "The smallest group (min_group_size) must be at least {low} pupils: "
+                    "lessons are never one to one.",
+                    low,
+                ).format(low=low),
                 "min_group_size",
             )
         )
@@ -149,8 +162,13 @@ def validate(p: PolicySettings) -> list[Violation]:
         out.append(
             Violation(
                 RuleId.GROUP_ONLY,
-                f"The smallest group (min_group_size) can be at most {high} pupils; "
-                f"{p.min_group_size} is not allowed.",
+                ngettext(
+                    "The smallest group (min_group_size) can be at most {high} pupil; "
+                    "{value} is not allowed.",
+                    "The smallest group (min_group_size) can be at most {high} pupils; "
+                    "{value} is not allowed.",
+                    high,
+                ).format(high=high, value=p.min_group_size),
                 "min_group_size",
             )
         )
@@ -159,8 +177,10 @@ def validate(p: PolicySettings) -> list[Violation]:
         out.append(
             Violation(
                 RuleId.RECORDING_RETENTION,
-                f"Recordings must be kept (retention_days) for between {low} and {high} days; "
-                f"{p.retention_days} is not allowed.",
+                _(
+                    "Recordings must be kept (retention_days) for between {low} and {high} "
+                    "days; {value} is not allowed."
+                ).format(low=low, high=high, value=p.retention_days),
                 "retention_days",
             )
         )

@@ -79,8 +79,10 @@ class PolicyEditForm(forms.Form):
         switches: dict[str, forms.Field] = {}
         for rule in RULES:
             if str(rule.id) in _SWITCHABLE_IDS:
+                # The rule's words come from the policy core in English (gettext_noop).
                 switches[str(rule.id)] = forms.BooleanField(
-                    required=False, label=f"{rule.title} ({rule.id})", help_text=rule.plain)
+                    required=False, label=f"{_(rule.title)} ({rule.id})",
+                    help_text=_(rule.plain))
         # Switches first, in the policy table's order, then the numbers and the reason.
         self.fields = {**switches, **self.fields}
 

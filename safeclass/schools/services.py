@@ -175,7 +175,7 @@ def do_edit_policy(school: School, new: PolicySettings, *, actor: StaffUser,
                 why = _("needs the headteacher and a reason: write why in the reason box.")
             raise PolicyEditRejected([
                 Violation(c.rule, _("Loosening “{title}” ({before} → {after}) {why}").format(
-                    title=RULES_BY_ID[c.rule].title, before=_describe_value(c.before),
+                    title=_(RULES_BY_ID[c.rule].title), before=_describe_value(c.before),
                     after=_describe_value(c.after), why=why),
                     "reason" if access.may_loosen_policy(actor)
                     else policy_form_field(c.field))
