@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from tests.e2e.conftest import axe_violations, format_violations
@@ -140,11 +142,24 @@ def test_the_lesson_room_has_no_axe_violations_in_any_state(
 
     # Hand raised and warned (both at once: each shows on both pages).
     ava.get_by_role("button", name="Raise hand").click()
-    expect(ava.locator("#raise-hand")).to_have_attribute("aria-pressed", "true")
+    expect(ava.locator("#raise-hand")).to_have_attribute("data-on", "true")
     expect(_tile(host, ava_name).locator(".room-badge-hand")).to_have_text("hand raised")
     host.get_by_role("button", name=f"Warn {ava_name}", exact=True).click()
     expect(ava.locator("#room-warning")).to_be_visible()
     expect(_tile(host, ava_name).locator(".room-badge-warnings")).to_be_visible()
+    # Status by icon and words, never colour alone: each status has its picture (a CSS
+    # mask with no text, so a screen reader says only the words).
+    for where, icon in (
+            (_tile(host, ava_name).locator(".room-badge-hand"), "hand.svg"),
+            (_tile(host, ava_name).locator(".room-badge-warnings"), "warning.svg"),
+            (ava.locator("#self-status .room-status-may-speak"), "mic.svg"),
+            (ava.locator("#self-status .room-status-hand"), "hand.svg"),
+            (ava.locator("#raise-hand"), "hand.svg")):
+        before = where.evaluate(
+            "e => { const s = getComputedStyle(e, '::before');"
+            " return {mask: s.maskImage || s.webkitMaskImage, content: s.content}; }")
+        assert icon in before["mask"], (where, before)
+        assert before["content"] in ('""', "''"), (where, before)
     check(host, "staff room", "a hand raised, a pupil warned")
     check(ava, "pupil", "hand raised, warned")
 
@@ -154,7 +169,11 @@ def test_the_lesson_room_has_no_axe_violations_in_any_state(
     check(host, "staff room", "confirm dialog open (remove)")
     host.locator("#confirm-yes").click()
     expect(ben.locator("#room-over")).to_be_visible()
-    expect(ben.locator("#over-text")).not_to_be_empty()  # in Welsh
+    # In Welsh, the parent's choice, although the teacher's pages are in English.
+    with translation.override("cy"):
+        removed_in_welsh = gettext("A teacher has removed you from this lesson.")
+    assert removed_in_welsh != "A teacher has removed you from this lesson."
+    expect(ben.locator("#over-text")).to_have_text(removed_in_welsh)
     expect(host.locator("#admitted-count")).to_have_text("1")
     check(host, "staff room", "a pupil removed")
 

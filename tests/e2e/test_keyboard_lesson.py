@@ -189,7 +189,7 @@ def test_a_whole_lesson_by_keyboard_alone(live_stack: LiveStack,
     # Ava raises her hand with the keyboard; both staff see it in words.
     tab_to(ava, _button("Raise hand"))
     _press(ava, "Space")
-    expect(ava.locator("#raise-hand")).to_have_attribute("aria-pressed", "true")
+    expect(ava.locator("#raise-hand")).to_have_attribute("data-on", "true")
     expect(ava.locator("#raise-hand")).to_have_text("Lower hand")
     assert _focus(ava)["id"] == "raise-hand", "focus left the hand button"
     expect(ava.locator("#self-status")).to_contain_text("Your hand is up.")

@@ -152,7 +152,7 @@ def test_a_live_lesson_with_two_staff_and_two_pupils(live_stack: LiveStack,
     expect(ava.locator("#room-warning")).to_be_visible()
     expect(ava.locator("#room-warning")).to_contain_text("Your teacher has given you a warning.")
     ava.get_by_role("button", name="Raise hand").click()
-    expect(ava.locator("#raise-hand")).to_have_attribute("aria-pressed", "true")
+    expect(ava.locator("#raise-hand")).to_have_attribute("data-on", "true")
     for page in (host, second):
         tile = page.locator("#pupil-tiles figure", has=page.locator(".room-name",
                                                                      has_text=ava_name))

@@ -375,7 +375,8 @@ def test_remove_revokes_at_janus_and_no_rejoin(lesson, invitations, teacher, ta,
         await publish(janus, lesson, granted)
 
         await host.send_json_to({"intent": "remove", "presence": presence})
-        assert (await until(pupil, "removed"))["message"]
+        # A key, not words: the pupil's page says it in the pupil's language.
+        assert (await until(pupil, "removed")) == {"type": "removed"}
         assert await closed(pupil) == 4403
         assert granted["token"] not in await allowed_tokens(lesson)
         participants = await media_server().list_participants(lesson.room_id)
@@ -419,7 +420,7 @@ def test_end_tells_everybody_and_closes_the_room(lesson, invitations, teacher, t
         await until(pupil, "media")
         await host.send_json_to({"intent": "end"})
         for comm in (host, second, pupil):
-            assert (await until(comm, "ended"))["message"]
+            assert (await until(comm, "ended")) == {"type": "ended"}
             assert await closed(comm) == 4403
         assert not await media_server().exists(lesson.room_id)
 
@@ -586,7 +587,7 @@ def test_staff_moderate_at_janus_and_everyone_hears_of_it(lesson, invitations, t
         await until(host, "state", lambda m: granted["publisher_id"] in m["feeds"])
 
         await host.send_json_to({"intent": "allow_speak", "presence": presence})
-        assert (await until(pupil, "announce"))["text"]
+        assert (await until(pupil, "announce"))["say"] == "may_speak_now"
         await until(pupil, "state", lambda m: m["me"]["may_speak"])
         for intent in ("mute", "stop_video", "allow_video", "pause_all", "resume_all"):
             await host.send_json_to({"intent": intent, "presence": presence})
@@ -609,8 +610,8 @@ def test_staff_moderate_at_janus_and_everyone_hears_of_it(lesson, invitations, t
         ta_presence = await db(lambda: Presence.objects.get(staff=ta, state="admitted").pk)
         await host.send_json_to({"intent": "hand_over", "presence": ta_presence})
         await until(second, "state", lambda m: m["me"]["is_host"])
-        told = await until(host, "announce", lambda m: "is now the host" in m["text"])
-        assert told["text"].endswith("is now the host.")
+        told = await until(host, "host_changed")
+        assert told["name"] == await db(lambda: Presence.objects.get(pk=ta_presence).display_name)
         for comm in (host, second, pupil):
             await comm.disconnect()
 

@@ -68,6 +68,9 @@
   }
 
   // ------------------------------------------------------------------ live region
+  // #room-live is a role="log": screen readers say each new line, and the last few stay
+  // as a short history of what happened (so after the end, "1 minute left." is still
+  // there to read back, in order, before "The lesson has ended.").
   var liveRegion = $("room-live");
   var announceBox = $("room-announce");
 
@@ -238,7 +241,9 @@
     screen: function (on, why) {
       var button = $("share-screen");
       if (button) {
-        button.setAttribute("aria-pressed", on ? "true" : "false");
+        // The words change ("Stop sharing the screen"), so no aria-pressed as well: a
+        // screen reader would say "Stop sharing the screen, pressed".
+        button.setAttribute("data-on", on ? "true" : "false");
         button.textContent = on ? t("stop_sharing") : t("share_screen");
       }
       if (why === "failed") { showError(t("share_failed")); }
@@ -376,6 +381,9 @@
         when.toLocaleTimeString(document.documentElement.lang || [],
                                 { hour: "2-digit", minute: "2-digit" }));
     });
+    // The pupil's page shows the notices only once there is one (an empty list is
+    // just noise to a screen reader).
+    show($("notices-area"), (notices || []).length > 0);
     if (renderNotices.seen && (notices || []).length > before) {
       // Shown as a banner too: on a phone the notices list may be far below the videos.
       announce(t("new_notice") + " " + notices[notices.length - 1].text, !isStaff);
@@ -548,13 +556,19 @@
     show($("room-in"), admitted);
     var lesson = state.lesson || {};
     show($("room-paused"), admitted && !!lesson.paused);
+    // The pupil's own status: one line each, an icon and words (never colour alone).
     var status = [];
-    if (me.may_speak) { status.push(t("self_may_speak")); } else { status.push(t("self_muted")); }
-    if (me.video_stopped) { status.push(t("self_video_stopped")); }
-    if (me.hand_raised) { status.push(t("self_hand")); }
-    $("self-status").textContent = status.join(" ");
+    if (me.may_speak) { status.push({ key: "may-speak", text: t("self_may_speak") }); }
+    else { status.push({ key: "muted", text: t("self_muted") }); }
+    if (me.video_stopped) { status.push({ key: "video-stopped", text: t("self_video_stopped") }); }
+    if (me.hand_raised) { status.push({ key: "hand", text: t("self_hand") }); }
+    reconcile($("self-status"), status, function (w) { return w.key; }, function (w) {
+      return el("span", { className: "room-status room-status-" + w.key });
+    }, function (node, w) { node.textContent = w.text; });
     var hand = $("raise-hand");
-    hand.setAttribute("aria-pressed", me.hand_raised ? "true" : "false");
+    // Its words say what it will do ("Lower hand"); no aria-pressed as well, or a screen
+    // reader says "Lower hand, pressed".
+    hand.setAttribute("data-on", me.hand_raised ? "true" : "false");
     hand.textContent = me.hand_raised ? t("lower_hand_self") : t("raise_hand");
     renderStaffTiles(state, feeds, me);
     var classmates = (state.pupils || []).filter(function (p) {
@@ -681,16 +695,21 @@
         setMediaStatus("video_off");
         if (msg.reason === "camera") { onLocalEnded(); }
         break;
-      case "announce": announce(msg.text); break;
+      // The server sends keys for what pupils are told, and the page says them in its own
+      // language (a Welsh parent's page in Welsh, whatever the teacher's language).
+      case "announce": announce(msg.say ? t(msg.say) : msg.text); break;
+      case "host_changed":
+        if (isStaff) { announce(t("host_changed", { name: msg.name })); }
+        break;
       case "warning":
         var box = $("room-warning");
         if (box) {
           box.textContent = "";
           box.appendChild(el("strong", {}, t("warned")));
-          box.appendChild(el("p", {}, msg.text));
+          box.appendChild(el("p", {}, msg.text || t("follow_rules")));
           show(box, true);
         } else {
-          announce(msg.text);
+          announce(msg.text || t("follow_rules"));
         }
         break;
       case "rules":
@@ -701,8 +720,8 @@
         announce(msg.minutes_left === 1 ? t("minute_left")
                                         : t("minutes_left", { n: msg.minutes_left }));
         break;
-      case "removed": finish(msg.message || t("removed")); break;
-      case "ended": finish(msg.message || t("ended")); break;
+      case "removed": finish(t("removed")); break;
+      case "ended": finish(t("ended")); break;
       case "refused": finish(msg.message || t("closed")); break;
       case "error":
         showError((msg.message || msg.code || "") + (msg.rule ? " (" + msg.rule + ")" : ""));
@@ -774,7 +793,7 @@
     });
   } else {
     on("raise-hand", function () {
-      var up = $("raise-hand").getAttribute("aria-pressed") === "true";
+      var up = $("raise-hand").getAttribute("data-on") === "true";
       socket.send({ intent: up ? "lower_hand" : "raise_hand" });
     });
   }
