@@ -8,8 +8,13 @@ in neither, the browser test fails unless it really ran axe on every covered pat
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import re
+import struct
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,9 +35,13 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.db import transaction
 from django.utils import timezone
+import dataclasses
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from safeclass.accounts.models import StaffRole, StaffUser
 from safeclass.lessons.models import Lesson
-from safeclass.lessons.services import LessonDraft, do_approve_lesson, do_request_lesson
+from safeclass.lessons.services import (LessonDraft, do_approve_lesson, do_cancel_lesson,
+                                        do_request_lesson)
 from safeclass.live.holds import place_removal_hold
 from safeclass.live.incidents import record_incident
 from safeclass.live.models import IncidentKind
@@ -49,6 +58,14 @@ with transaction.atomic():
                                            password=password, full_name="Sam Access",
                                            school=school, is_active=True)
     StaffRole.objects.create(user=second, role="staff")
+    # Someone with two-step sign-in set up (an authenticator app, and recovery codes).
+    twostep = StaffUser.objects.create_user(email="a11y-twostep@allweek.example",
+                                            password=password, full_name="Tess Twostep",
+                                            school=school, is_active=True)
+    StaffRole.objects.create(user=twostep, role="teacher")
+    totp_secret = generate_totp_secret()
+    TOTP.activate(twostep, totp_secret)
+    RecoveryCodes.activate(twostep)
     group = Group.objects.create(school=school, name="Access class")
     for n, first in enumerate(["Ava", "Ben", "Cai", "Dee"], start=1):
         Pupil.objects.create(school=school, group=group, reference=f"A11Y-{n}",
@@ -69,7 +86,23 @@ with time_machine.travel(school_day, tick=False):
         title="Access pending lesson", host=lead, second_staff=second, group=group,
         pupils=(), starts_at=timezone.now() + timedelta(hours=3), duration_minutes=30,
         recorded=False), actor=lead)
+    # Links that do not let anyone in: a lesson later on (not yet open), a lesson
+    # cancelled after approval (withdrawn) and one that has ended.
+    upcoming = do_request_lesson(dataclasses.replace(
+        draft, title="Access lesson later", starts_at=timezone.now() + timedelta(hours=5)),
+        actor=lead)
+    upcoming_links = do_approve_lesson(upcoming, actor=approver)
+    cancelled = do_request_lesson(dataclasses.replace(
+        draft, title="Access cancelled lesson",
+        starts_at=timezone.now() + timedelta(hours=7)), actor=lead)
+    cancelled_links = do_approve_lesson(cancelled, actor=approver)
+    do_cancel_lesson(cancelled, actor=lead)
+    ended = do_request_lesson(dataclasses.replace(
+        draft, title="Access ended lesson", starts_at=timezone.now() + timedelta(hours=9)),
+        actor=lead)
+    ended_links = do_approve_lesson(ended, actor=approver)
 Lesson.objects.filter(pk=live.pk).update(starts_at=timezone.now())
+Lesson.objects.filter(pk=ended.pk).update(starts_at=timezone.now() - timedelta(hours=2))
 by_name = {link.display_name.split()[0]: link.join_url for link in links}
 cai = Pupil.objects.get(school=school, reference="A11Y-3")
 with transaction.atomic():
@@ -101,7 +134,10 @@ RecordingFile.objects.create(recording=recording, kind="lesson", store_name=stor
                              segment_count=stored.segment_count, duration_seconds=2)
 result = {"live": live.pk, "pending": pending.pk, "hold": hold.pk, "group": group.pk,
           "pupil": pupil.pk, "lead": lead.email, "second_id": second.pk, "links": by_name,
-          "recording": str(recording.public_id)}
+          "recording": str(recording.public_id), "totp_secret": totp_secret,
+          "twostep": twostep.email, "upcoming_link": upcoming_links[0].join_url,
+          "cancelled_link": cancelled_links[0].join_url,
+          "ended_link": ended_links[0].join_url}
 """
 
 # The "too many wrong links" page: the view, run in a Django test client with its own
@@ -122,6 +158,24 @@ result = response.content.decode()
 
 LEAD = "a11y-lead@allweek.example"
 SECOND = "a11y-second@allweek.example"
+
+
+def totp_code(secret: str, at: float) -> str:
+    """What an authenticator app shows at ``at`` (RFC 6238 as allauth uses it: SHA-1,
+    30-second steps, 6 digits)."""
+    key = base64.b32decode(secret, casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", int(at // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def fresh_totp_code(secret: str) -> str:
+    """The code for now, taken at least 5 s before its 30-second step ends, so the
+    server (which accepts only the current step) checks it in the same step."""
+    if time.time() % 30 > 25:
+        time.sleep(30.2 - time.time() % 30)
+    return totp_code(secret, time.time())
 
 
 @pytest.fixture(scope="module")
@@ -330,6 +384,43 @@ def test_every_page_has_no_axe_violations(app_server: AppServer, a11y_data: dict
     page.wait_for_url(re.compile(r"/decline/$"))
     check(page, "lessons:decline", "no reason given")
 
+    # --- someone with two-step sign-in set up: the password, then the code
+    page = new_page()
+    page.goto("/account/login/")
+    page.get_by_label(re.compile("email", re.IGNORECASE)).fill(a11y_data["twostep"])
+    page.get_by_label(re.compile("^password", re.IGNORECASE)).fill(app_server.demo_password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/account/2fa/authenticate/$"))
+    check(page, "mfa_authenticate")
+    secret = a11y_data["totp_secret"]
+    now = time.time()
+    valid = {totp_code(secret, now + drift) for drift in (-30, 0, 30)}
+    page.locator("main input[name=code]").fill(
+        next(c for c in ("000000", "111111", "222222", "333333") if c not in valid))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    expect(page.locator("main .field-error")).to_be_visible()
+    check(page, "mfa_authenticate", "wrong code")
+    page.locator("main input[name=code]").fill(fresh_totp_code(secret))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/account/2fa/authenticate/" not in url)
+    page.goto("/account/2fa/")
+    check(page, "mfa_index", "two-step sign-in set up")
+    page.goto("/account/2fa/reauthenticate/")
+    check(page, "mfa_reauthenticate")
+    # Turning it off and the recovery codes ask for the password again first (once).
+    page.goto("/account/2fa/totp/deactivate/")
+    if "/account/reauthenticate/" in page.url:
+        check(page, "account_reauthenticate", "two-step sign-in set up")
+        page.locator("main input[type=password]").fill(app_server.demo_password)
+        page.locator("main form button[type=submit]").last.click()
+        page.wait_for_url(re.compile(r"/2fa/totp/deactivate/$"))
+    check(page, "mfa_deactivate_totp")
+    page.goto("/account/2fa/recovery-codes/")
+    check(page, "mfa_view_recovery_codes")
+    page.goto("/account/2fa/recovery-codes/generate/")
+    check(page, "mfa_generate_recovery_codes")
+
     # --- a parent and pupil: the link, the join pages, the waiting room
     page = new_page(media_browser)
     page.goto(a11y_data["links"]["Ava"])
@@ -365,6 +456,21 @@ def test_every_page_has_no_axe_violations(app_server: AppServer, a11y_data: dict
     page.wait_for_url(re.compile(r"/join/lesson/[^/]+/$"))
     page.goto(urlsplit(page.url).path + "check/")
     check(page, "live:join_check", "pupil on a removal hold")
+
+    # The link's page when it lets nobody in: too early, withdrawn (the lesson cancelled,
+    # or the link re-issued above: Dee's old link), and after the lesson.
+    page = new_page()
+    for link, says, state in [
+            (a11y_data["upcoming_link"], "This lesson opens at", "link not yet open"),
+            (a11y_data["cancelled_link"], "This link has been withdrawn",
+             "link withdrawn: lesson cancelled"),
+            (a11y_data["links"]["Dee"], "This link has been withdrawn",
+             "link withdrawn: a new link was sent"),
+            (a11y_data["ended_link"], "This lesson has ended", "lesson ended")]:
+        page.goto(link)
+        page.wait_for_url(re.compile(r"/join/lesson/[^/]+/$"))
+        expect(page.locator("main .big-message")).to_contain_text(says)
+        check(page, "invitations:status", state)
 
     assert not check.failures, "\n\n".join(check.failures)
     assert check.seen == COVERED, f"covered but never checked: {sorted(COVERED - check.seen)}"
