@@ -89,15 +89,23 @@ def status(request: HttpRequest, public_id: str) -> HttpResponseBase:
         return _unknown(request)
     school = invitation.lesson.school
     state = services.link_state(invitation, timezone.now())
+    consented = False
     if state.state == "open":
+        from safeclass.live import device
+        from safeclass.live.consent import has_consent
         from safeclass.live.views_join import held_response
 
         held = held_response(request, invitation)  # removed, or on a removal hold
         if held is not None:
             return held
+        # Back on the same phone or computer during the same lesson (a closed tab, a
+        # dropped connection): the parent gave permission here already, so they can go
+        # straight back in rather than type it all again (WCAG 3.3.7 redundant entry).
+        raw = device.device_of_request(request)
+        consented = raw is not None and has_consent(invitation, device.device_hash(raw))
     return _private(render(request, "invitations/status.html", {
         "invitation": invitation, "lesson": invitation.lesson, "school": school,
-        "state": state.state,
+        "state": state.state, "consented": consented,
         "opens": services.local_when(state.opens_at, school),
         "starts": services.local_when(invitation.lesson.starts_at, school),
     }))

@@ -17,6 +17,7 @@ from safeclass.policy import PolicyError, Violation, local_to_utc
 from safeclass.policy.lesson_request import STAFF_ROLES
 from safeclass.schools.models import Group, Pupil
 from safeclass.schools.validators import name_problem
+from safeclass.web.forms import PlainRequiredMessages
 
 from .services import DECLINE_REASON_MAX_LENGTH, TITLE_MAX_LENGTH, LessonDraft
 
@@ -41,7 +42,7 @@ def link_errors(form: forms.Form) -> None:
         field.widget.attrs["aria-describedby"] = " ".join([*ids, f"id_{name}_error"])
 
 
-class LessonForm(forms.Form):
+class LessonForm(PlainRequiredMessages, forms.Form):
     title = forms.CharField(label=gettext_lazy("Lesson title"), max_length=TITLE_MAX_LENGTH)
     group = forms.ModelChoiceField(
         label=gettext_lazy("Class"), queryset=Group.objects.none(), required=False,
@@ -172,7 +173,7 @@ def form_error_rows(form: forms.Form) -> list[dict[str, str]]:
     return rows
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(PlainRequiredMessages, forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason for declining"), max_length=DECLINE_REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from safeclass.web.forms import PlainRequiredMessages
+
 from .holds import FOLLOW_UP_WITH_MAX_LENGTH, OUTCOME_MAX_LENGTH
 
 
-class ClearHoldForm(forms.Form):
+class ClearHoldForm(PlainRequiredMessages, forms.Form):
     # Only parses what was typed; the hold service checks the rest (the date not in the
     # future nor before the removal) and names the field at fault.
     follow_up_with = forms.CharField(

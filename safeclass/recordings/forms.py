@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from safeclass.web.forms import PlainRequiredMessages
+
 from .services import HOLD_REASON_MAX_LENGTH
 
 
-class HoldForm(forms.Form):
+class HoldForm(PlainRequiredMessages, forms.Form):
     # Only parses what was typed; services.place_hold checks the rest (the review date in
     # the future) and names the field at fault.
     reason = forms.CharField(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from safeclass.policy import RULES, SWITCHABLE, PolicySettings, Rule, RuleId
+from safeclass.web.forms import PlainRequiredMessages
 
 from .models import Group, Pupil, School
 from .roster_csv import MAX_BYTES
@@ -53,7 +54,7 @@ def error_list(form: forms.Form, rules: dict[str, str] | None = None) -> list[di
     return out
 
 
-class PolicyEditForm(forms.Form):
+class PolicyEditForm(PlainRequiredMessages, forms.Form):
     """A switch per rule that can be switched off, the three numbers, and a reason."""
 
     max_duration_minutes = forms.IntegerField(
@@ -118,7 +119,7 @@ def _line_errors(errors: list[Any]) -> ValidationError:
     return ValidationError([str(e) for e in errors])
 
 
-class SchoolSettingsForm(forms.Form):
+class SchoolSettingsForm(PlainRequiredMessages, forms.Form):
     name = forms.CharField(label=gettext_lazy("School name"), max_length=200)
     time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"))
     email_domains = forms.CharField(
@@ -193,7 +194,7 @@ class SchoolSettingsForm(forms.Form):
         return closures
 
 
-class RosterUploadForm(forms.Form):
+class RosterUploadForm(PlainRequiredMessages, forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Roster file (CSV)"),
         help_text=gettext_lazy("A CSV file with the header first_name,last_name,class,"
@@ -217,7 +218,7 @@ def _text(label: Any, max_length: int, missing: Any = "", help_text: Any = "") -
                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
 
-class GroupForm(forms.Form):
+class GroupForm(PlainRequiredMessages, forms.Form):
     """A new class. The name rules (no hidden characters, not a repeat) are the
     service's."""
 
@@ -225,7 +226,7 @@ class GroupForm(forms.Form):
                  gettext_lazy("As parents and staff know it, such as Year 4 Oak."))
 
 
-class PupilForm(forms.Form):
+class PupilForm(PlainRequiredMessages, forms.Form):
     """One pupil: the service checks the names, the email address and the reference."""
 
     first_name = _text(gettext_lazy("First name"), 100,

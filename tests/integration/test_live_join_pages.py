@@ -382,6 +382,27 @@ def test_another_device_must_consent_again(client, invitation, links):
     assert not has_consent(sibling, device.device_hash(raw))
 
 
+def test_a_parent_back_on_the_same_device_goes_straight_back_in(client, invitation, links):
+    status = url("invitations:status", invitation)
+    assert "Go back to the lesson" not in client.get(status).content.decode()
+    client.get(url("live:join_check", invitation))
+    promise(client, invitation)
+    client.post(url("live:join_consent", invitation), {"parent_name": "Pat", **ALL_TICKED})
+    # The tab was closed; the parent opens the link again on the same phone.
+    open_link(client, links[0])
+    body = client.get(status).content.decode()
+    assert "You gave permission for this lesson on this phone or computer." in body
+    assert f'href="{url("live:pupil_room", invitation)}"' in body
+    assert f'href="{url("live:join_check", invitation)}"' in body  # or start again
+    # Another device, or another pupil on this one, still starts from the beginning.
+    laptop = Client()
+    open_link(laptop, links[0])
+    assert "Go back to the lesson" not in laptop.get(status).content.decode()
+    sibling = open_link(client, links[1])
+    assert "Go back to the lesson" not in client.get(
+        url("invitations:status", sibling)).content.decode()
+
+
 def test_a_consent_without_a_device_cookie_gets_one(client, invitation):
     promise(client, invitation)  # the check page was never opened: no cookie yet
     response = client.post(url("live:join_consent", invitation),
