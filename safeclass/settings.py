@@ -142,6 +142,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "safeclass.web.context_processors.navigation",
+                "safeclass.web.context_processors.session_timeout",
             ],
         },
     },
@@ -185,6 +186,21 @@ X_FRAME_OPTIONS = "DENY"
 # django-allauth: staff sign in by email; nobody signs themselves up (accounts are made
 # by the school's admin and activated from the school mailbox).
 ACCOUNT_ADAPTER = "safeclass.accounts.adapter.SchoolAccountAdapter"
+# allauth's forms and messages in SafeClass's words, translatable (allauth has no Welsh).
+ACCOUNT_FORMS = {
+    "login": "safeclass.accounts.forms.SchoolLoginForm",
+    "change_password": "safeclass.accounts.forms.SchoolChangePasswordForm",
+    "set_password": "safeclass.accounts.forms.SchoolSetPasswordForm",
+    "reset_password": "safeclass.accounts.forms.SchoolResetPasswordForm",
+    "reset_password_from_key": "safeclass.accounts.forms.SchoolResetPasswordKeyForm",
+    "reauthenticate": "safeclass.accounts.forms.SchoolReauthenticateForm",
+}
+MFA_ADAPTER = "safeclass.accounts.adapter.SchoolMFAAdapter"
+MFA_FORMS = {
+    "authenticate": "safeclass.accounts.forms.SchoolAuthenticateForm",
+    "reauthenticate": "safeclass.accounts.forms.SchoolMFAReauthenticateForm",
+    "activate_totp": "safeclass.accounts.forms.SchoolActivateTOTPForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -19,4 +19,6 @@ urlpatterns = [
     # Shadows allauth's account_email page (same address, listed first in safeclass/urls.py):
     # staff cannot add or switch email addresses themselves (school-account).
     path("email/", views.email_managed, name="email_managed"),
+    # POST only: the session timeout warning's "Stay signed in" (session.js).
+    path("session/keep-alive/", views.keep_alive, name="keep_alive"),
 ]

@@ -11,7 +11,7 @@ from typing import Any
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -272,3 +272,22 @@ def email_managed(request: HttpRequest) -> HttpResponse:
     they do not control (school-account).
     """
     return render(request, "accounts/email_managed.html")
+
+
+# --- the session timeout warning (WCAG 2.2.1) --------------------------------------------
+
+@never_cache
+@require_POST
+def keep_alive(request: HttpRequest) -> HttpResponse:
+    """The "Stay signed in" button of the warning before a staff session times out.
+
+    The request itself is what extends the session: SESSION_SAVE_EVERY_REQUEST saves it,
+    moving its end SESSION_COOKIE_AGE on; marking it modified keeps that true should the
+    setting ever change. Not audited: staying signed in is not a safeguarding step.
+    Someone no longer signed in gets 403 and JSON, not a redirect to the sign-in page,
+    which a script cannot follow; the CSRF middleware has already refused a forged POST.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False}, status=403)
+    request.session.modified = True
+    return HttpResponse(status=204)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,8 +32,30 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user.has_role("admin"):
         links.append((_("School"), reverse("schools:settings")))
     links.append((_("Account"), reverse("accounts:security")))
-    current = request.path
+    # Only one link is current: the page itself ("page"), or else the section whose
+    # address is the longest start of this one ("true"), so "Request a lesson" is not
+    # marked together with "My lessons".
+    path = request.path
+    section = max((url for _label, url in links if url != "/" and path.startswith(url)),
+                  key=len, default=None)
     return {"nav_links": [
         {"label": label, "url": url,
-         "current": current == url or (url != "/" and current.startswith(url))}
+         "current": "page" if path == url else ("true" if url == section else "")}
         for label, url in links]}
+
+
+#: The live lesson room: its WebSocket does not need the HTTP session once open, and a
+#: lesson is far shorter than a session, so the room shows no timeout warning.
+_NO_SESSION_WARNING = frozenset({"live:staff_room", "live:pupil_room"})
+
+
+def session_timeout(request: HttpRequest) -> dict[str, object]:
+    """``session_seconds``: how long a signed-in staff member's session lasts without a
+    request, for the warning before it ends (session.js, WCAG 2.2.1); None for anyone
+    not signed in and in the lesson room, where base.html then leaves the warning out."""
+    user = getattr(request, "user", None)
+    match = getattr(request, "resolver_match", None)
+    if (user is None or not user.is_authenticated
+            or (match is not None and match.view_name in _NO_SESSION_WARNING)):
+        return {"session_seconds": None}
+    return {"session_seconds": settings.SESSION_COOKIE_AGE}

@@ -19,6 +19,9 @@ EXCLUDED: dict[str, str] = {
     "recordings:media": "the player's video stream (byte ranges), not a page",
     "recordings:download": "POST: a WebM file download, not a page",
     "recordings:lesson_progress": "JSON the lesson page polls for the recording's progress",
+    "accounts:keep_alive": "POST only, 204 and no page: the session timeout warning's "
+                           "\"Stay signed in\" (the warning itself is checked in "
+                           "test_session_timeout.py)",
     # POST-only actions that only redirect to a page checked elsewhere.
     "lessons:approve": "POST action; redirects to lessons:detail (checked)",
     "recordings:release_hold": "POST action; redirects to recordings:detail (checked)",
