@@ -22,7 +22,7 @@ def required_message(field: forms.Field, name: str) -> str:
     label = str(field.label or name)
     if isinstance(field, forms.FileField):
         return _("Choose a file for “{label}”.").format(label=label)
-    if isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
+    if isinstance(field, forms.ChoiceField):  # ModelChoiceField is one too
         return _("Choose “{label}”.").format(label=label)
     return _("Fill in “{label}”.").format(label=label)
 

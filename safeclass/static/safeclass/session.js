@@ -13,7 +13,9 @@
  * The words are in base.html (<template id="session-strings">, translated); this script
  * has none of its own. Other tabs of the same browser share one session: each page
  * records when it last reached the server (localStorage), so a page opened in another
- * tab moves this tab's warning on too.
+ * tab moves this tab's warning on too. A script on the page that asks the server for
+ * something in the background (recordings/progress.js) moves it on as well, by sending a
+ * "safeclass:server-answered" event with {sent, received} times.
  */
 (function () {
   "use strict";
@@ -32,6 +34,12 @@
   var signInLink = box.querySelector('[data-s="sign_in"]');
   var keepAliveUrl = strings.getAttribute("data-keep-alive");
   var token = meta.getAttribute("content");
+
+  // Signing in again in another tab gives a new CSRF token; the cookie has the newest.
+  function csrfToken() {
+    var found = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return found ? decodeURIComponent(found[1]) : token;
+  }
 
   var AGE = seconds * 1000;
   var LEAD = AGE < 4 * 60 * 1000 ? AGE / 2 : 2 * 60 * 1000;
@@ -144,7 +152,7 @@
     var sent = Date.now();
     window.fetch(keepAliveUrl, {
       method: "POST", credentials: "same-origin",
-      headers: {"X-CSRFToken": token, "Accept": "application/json"},
+      headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"},
     }).then(function (response) {
       if (response.ok) {
         remember(sent, Date.now());
@@ -188,5 +196,12 @@
   window.addEventListener("pageshow", check);
   window.addEventListener("storage", function (event) {
     if (event.key === STORE) { check(); }
+  });
+  window.addEventListener("safeclass:server-answered", function (event) {
+    var at = event.detail || {};
+    if (typeof at.sent === "number" && typeof at.received === "number") {
+      remember(at.sent, at.received);
+      check();
+    }
   });
 }());

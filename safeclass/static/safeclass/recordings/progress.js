@@ -42,9 +42,13 @@
 
   function poll() {
     timer = null;
+    var sent = Date.now();
     window.fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (response) {
         if (!response.ok) { throw new Error("status " + response.status); }
+        // The server answered, so the staff session goes on: tell session.js.
+        window.dispatchEvent(new CustomEvent("safeclass:server-answered",
+                                             {detail: {sent: sent, received: Date.now()}}));
         return response.json();
       })
       .then(function (data) {
