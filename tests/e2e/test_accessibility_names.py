@@ -42,6 +42,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e import join_walk
 from tests.e2e.conftest import AppServer
 
 # Data, in the all-week school (tests/e2e/conftest.py), made at a fixed school-day hour
@@ -601,36 +602,10 @@ def test_the_parents_way_in_names_contrast_headings_and_focus(
         media_browser: Browser) -> None:
     check = Checks()
     page = new_page(media_browser)
-    page.goto(names_data["links"]["Ava"])
-    page.wait_for_url(re.compile(r"/join/lesson/[^/]+/$"))
-    check(page, "the link's status page")
-    page.locator("main a.button[href$='/check/']").click()
-    page.wait_for_url(re.compile(r"/check/$"))
-    check(page, "camera check")
-    page.locator("#check-start").click()
-    expect(page.locator("#check-next")).to_be_enabled(timeout=20_000)
-    check(page, "camera check, camera works")
-    page.locator("#check-next").click()
-    page.wait_for_url(re.compile(r"/rules/$"))
-    check(page, "rules")
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("#error-summary")).to_be_visible()
-    check(page, "rules, no promise")
-    page.locator("input[name=promise]").check()
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/consent/$"))
-    check(page, "consent")
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("#error-summary")).to_be_visible()
-    check(page, "consent, nothing filled in")
+    join_walk.to_consent_errors(page, names_data["links"]["Ava"], check,
+                                rules_without_promise=True)
     focus_failures = focus_indicators(page, "consent, nothing filled in")
-    page.locator("input[name=parent_name]").fill("Pat Parent")
-    for box in page.locator("form input[type=checkbox]").all():
-        box.check()
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/room/$"))
-    expect(page.locator("#room-waiting")).to_be_visible(timeout=20_000)
-    check(page, "the waiting room")
+    join_walk.to_waiting_room(page, check, "Pat Parent")
 
     assert not check.failures + focus_failures, "\n".join(check.failures + focus_failures)
     assert check.named >= 15, check.named

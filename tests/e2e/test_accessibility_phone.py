@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, FilePayload, Page, ViewportSize, expect
 
+from tests.e2e import join_walk
 from tests.e2e.conftest import AppServer, axe_violations, format_violations
 from tests.e2e.test_accessibility import _focused
 
@@ -243,33 +244,12 @@ def test_a_parent_joins_on_a_phone_in_welsh(phone_data: dict[str, Any],
     """From the link into the waiting room at 320 px, in Welsh (the school's language)."""
     check = PhoneChecker()
     page = phone_page(media=True)
-    page.goto(phone_data["links"]["Efa"])
-    page.wait_for_url(re.compile(r"/join/lesson/[^/]+/$"))
-    expect(page.locator("html")).to_have_attribute("lang", "cy")
-    check(page, "the link's status page")
-    page.locator("main a.button[href$='/check/']").click()
-    page.wait_for_url(re.compile(r"/check/$"))
-    check(page, "camera check")
-    page.locator("#check-start").click()
-    expect(page.locator("#check-next")).to_be_enabled(timeout=20_000)
-    check(page, "camera check, camera works")
-    page.locator("#check-next").click()
-    page.wait_for_url(re.compile(r"/rules/$"))
-    check(page, "rules")
-    page.locator("input[name=promise]").check()
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/consent/$"))
-    check(page, "consent")
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator(".error-summary")).to_be_visible()
-    check(page, "consent with nothing filled in")
-    page.locator("input[name=parent_name]").fill("Rhiant Efa")
-    for box in page.locator("form input[type=checkbox]").all():
-        box.check()
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/room/$"))
-    expect(page.locator("#room-waiting")).to_be_visible(timeout=20_000)
-    check(page, "the waiting room")
+    def check_welsh(page: Page, label: str) -> None:
+        expect(page.locator("html")).to_have_attribute("lang", "cy")
+        check(page, label)
+
+    join_walk.to_consent_errors(page, phone_data["links"]["Efa"], check_welsh)
+    join_walk.to_waiting_room(page, check_welsh, "Rhiant Efa")
     # The parent can switch to English and back on the way.
     page.goto(phone_data["links"]["Dafydd"])
     page.get_by_role("link", name="English").click()

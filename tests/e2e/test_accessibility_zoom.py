@@ -26,13 +26,13 @@ A school of its own with a lesson open now, so the parent's pages can be walked 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, CDPSession, Page, ViewportSize, expect
 
+from tests.e2e import join_walk
 from tests.e2e.conftest import AppServer
 from tests.e2e.test_accessibility_phone import PAGE_OVERFLOW
 
@@ -351,30 +351,6 @@ def test_the_parents_way_in_with_text_at_200_percent_and_wide_spacing(
         zoom_data: dict[str, Any], zoom_page: Callable[..., Page]) -> None:
     check = ZoomChecker()
     page = zoom_page(media=True)
-    page.goto(zoom_data["links"]["Zoe"])
-    page.wait_for_url(re.compile(r"/join/lesson/[^/]+/$"))
-    check(page, "the link's status page")
-    page.locator("main a.button[href$='/check/']").click()
-    page.wait_for_url(re.compile(r"/check/$"))
-    check(page, "camera check")
-    page.locator("#check-start").click()
-    expect(page.locator("#check-next")).to_be_enabled(timeout=20_000)
-    check(page, "camera check, camera works")
-    page.locator("#check-next").click()
-    page.wait_for_url(re.compile(r"/rules/$"))
-    check(page, "rules")
-    page.locator("input[name=promise]").check()
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/consent/$"))
-    check(page, "consent")
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator("main .error-summary")).to_be_visible()
-    check(page, "consent with nothing filled in")
-    page.locator("input[name=parent_name]").fill("Pat Parent")
-    for box in page.locator("form input[type=checkbox]").all():
-        box.check()
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/room/$"))
-    expect(page.locator("#room-waiting")).to_be_visible(timeout=20_000)
-    check(page, "the waiting room")
+    join_walk.to_consent_errors(page, zoom_data["links"]["Zoe"], check)
+    join_walk.to_waiting_room(page, check, "Pat Parent")
     check.done()
