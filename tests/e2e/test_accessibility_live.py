@@ -130,6 +130,11 @@ def test_the_lesson_room_has_no_axe_violations_in_any_state(
     check(host, "staff room", "pupils admitted and muted")
     check(ava, "pupil", "muted")
     check(ben, "pupil on a 360 px phone, in Welsh", "muted")
+    # On the phone, "Raise hand" is on the first screen, under the teachers' pictures
+    # (the new-user trial found it below the fold).
+    ben.evaluate("window.scrollTo(0, 0)")
+    hand = ben.locator("#raise-hand").bounding_box()
+    assert hand is not None and hand["y"] + hand["height"] <= PHONE_360["height"], hand
 
     # Allowed to speak.
     host.get_by_role("button", name=f"Let {ava_name} speak", exact=True).click()

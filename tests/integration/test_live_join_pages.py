@@ -391,7 +391,7 @@ def test_a_parent_back_on_the_same_device_goes_straight_back_in(client, invitati
     # The tab was closed; the parent opens the link again on the same phone.
     open_link(client, links[0])
     body = client.get(status).content.decode()
-    assert "You gave permission for this lesson on this phone or computer." in body
+    assert "You gave permission for this lesson on this phone or computer" in body
     assert f'href="{url("live:pupil_room", invitation)}"' in body
     assert f'href="{url("live:join_check", invitation)}"' in body  # or start again
     # Another device, or another pupil on this one, still starts from the beginning.
