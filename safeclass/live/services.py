@@ -19,6 +19,7 @@ of the lesson re-render its own ``state`` snapshot (see :mod:`safeclass.live.sta
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast
@@ -966,6 +967,7 @@ def _record_leave(presence_id: int, channel_name: str) -> tuple[Presence | None,
 
 async def leave(presence_id: int, channel_name: str) -> None:
     """A connection closed. Its token dies with its presence (invariant 3)."""
+    began = time.monotonic()
     presence, revoke, back = await _record_leave(presence_id, channel_name)
     if presence is None:
         return
@@ -975,6 +977,10 @@ async def leave(presence_id: int, channel_name: str) -> None:
         # The second adult leaving with pupils in starts recording now, before anything
         # else (not on a timer, and not after Janus clean-up that might fail).
         await _reconcile_recording(presence.lesson_id)
+        # Timed in the log: a browser test once saw recording resume late on a very
+        # busy machine, and this tells a slow leave from a disconnect never seen.
+        log.info("lesson %s: staff presence %s left; recording reconciled %.2f s after "
+                 "the disconnect", presence.lesson_id, presence_id, time.monotonic() - began)
     try:
         await _revoke_at_janus(revoke)
         for channel, pupil_revoke in back:
