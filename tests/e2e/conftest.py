@@ -305,6 +305,25 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
+    """Makes pages, each in a fresh context (no cookies shared), closed after the test:
+    ``new_page()``; ``new_page(media_browser)`` for a fake camera; keyword arguments
+    are Playwright context options (``viewport=``, ``locale="cy-GB"``, ``is_mobile=``)."""
+    contexts: list[Any] = []
+
+    def make(use: Browser | None = None, **options: Any) -> Page:
+        context = (use or browser).new_context(
+            base_url=base_url, **{"locale": "en-GB", "timezone_id": "Europe/London", **options})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 def axe_violations(page: Page, tags: list[str] | None = None) -> list[dict[str, Any]]:
     """Run axe-core on the page as it is now; returns axe's list of violations."""
     if not AXE_JS.exists():

@@ -15,7 +15,7 @@ import json
 import re
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -216,21 +216,6 @@ def _sign_in(page: Page, app_server: AppServer, email_address: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/account/login/" not in url)
 
-
-@pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
-    contexts: list[Any] = []
-
-    def make(use: Browser | None = None) -> Page:
-        context = (use or browser).new_context(base_url=base_url, locale="en-GB",
-                                               timezone_id="Europe/London")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def test_every_url_pattern_has_an_axe_check() -> None:

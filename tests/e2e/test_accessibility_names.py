@@ -35,7 +35,7 @@ import re
 import struct
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -542,23 +542,6 @@ def names_data(app_server: AppServer) -> dict[str, Any]:
         .replace("@TA@", json.dumps(school["ta"])))
     return made
 
-
-@pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
-    """``new_page(use=None)``: a page in a fresh context (own cookies) of ``browser`` or
-    of the given one (``media_browser`` for the camera check)."""
-    contexts: list[Any] = []
-
-    def make(use: Browser | None = None) -> Page:
-        context = (use or browser).new_context(base_url=base_url, locale="en-GB",
-                                               timezone_id="Europe/London")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 # ------------------------------------------------------------------ the tests

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -171,21 +171,11 @@ def phone_data(app_server: AppServer) -> dict[str, Any]:
 
 
 @pytest.fixture
-def phone_page(browser: Browser, media_browser: Browser,
-               base_url: str) -> Iterator[Callable[..., Page]]:
-    contexts: list[Any] = []
-
+def phone_page(new_page: Callable[..., Page], media_browser: Browser) -> Callable[..., Page]:
     def make(media: bool = False) -> Page:
-        context = (media_browser if media else browser).new_context(
-            base_url=base_url, locale="cy-GB", timezone_id="Europe/London", viewport=PHONE,
-            is_mobile=True, has_touch=True, device_scale_factor=2)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+        return new_page(media_browser if media else None, locale="cy-GB", viewport=PHONE,
+                        is_mobile=True, has_touch=True, device_scale_factor=2)
+    return make
 
 
 def test_staff_pages_at_320_px_in_welsh(app_server: AppServer, phone_data: dict[str, Any],

@@ -26,7 +26,7 @@ A school of its own with a lesson open now, so the parent's pages can be walked 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -298,20 +298,11 @@ def zoom_data(app_server: AppServer) -> dict[str, Any]:
 
 
 @pytest.fixture
-def zoom_page(browser: Browser, media_browser: Browser,
-              base_url: str) -> Iterator[Callable[..., Page]]:
-    contexts: list[Any] = []
-
+def zoom_page(new_page: Callable[..., Page], media_browser: Browser) -> Callable[..., Page]:
     def make(media: bool = False) -> Page:
-        context = (media_browser if media else browser).new_context(
-            base_url=base_url, locale="en-GB", timezone_id="Europe/London", viewport=WINDOW)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
+        return new_page(media_browser if media else None, viewport=WINDOW)
+    return make
 
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def test_staff_pages_with_text_at_200_percent_and_wide_spacing(
